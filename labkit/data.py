@@ -1,0 +1,247 @@
+"""The workbook's knowledge base (a fictional company's documentation) and its QA set.
+
+``lk.load_kb("v1")`` returns the documents, ``lk.load_qa()`` the questions; both validate every record
+and name the file, line and field of anything malformed. ``lk.check_house_style`` is the checker for
+the house answer style that the behaviour fine-tune teaches.
+
+Introduced in 00_setup_and_tour.ipynb.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .env import REPO_ROOT
+
+DOC_TYPES = {"product", "policy", "pricing", "release-notes", "faq", "howto", "company", "glossary"}
+KB_VERSIONS = ("v1", "v2")
+ABSTENTION = "I don't know based on the Vantorell documentation."  # the house answer when the docs are silent
+
+
+class DataError(ValueError):
+    """A malformed data file: the message names the file, line and field, and what to do."""
+
+
+def data_dir() -> Path:
+    """``$LABKIT_DATA`` or the repository's ``data/`` folder. Introduced in 00_setup_and_tour.ipynb."""
+    return Path(os.environ.get("LABKIT_DATA", REPO_ROOT / "data"))
+
+
+@dataclass(frozen=True)
+class Document:
+    """One documentation page: ``id`` is its file name without ``.md``."""
+
+    id: str
+    title: str
+    type: str
+    text: str  # the markdown body, front matter removed
+    path: str = field(default="", compare=False)
+
+    def __repr__(self) -> str:
+        return f"Document({self.id!r}, {self.type}, {len(self.text.split())} words)"
+
+
+def parse_document(path: Path) -> Document:
+    """Read one ``.md`` file with an ``id/title/type`` front matter block.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise DataError(f"{path}:1: missing front matter: the file must start with a '---' line, then "
+                        f"'id:', 'title:', 'type:' lines and a closing '---'.")
+    try:
+        close = lines.index("---", 1)
+    except ValueError:
+        raise DataError(f"{path}:1: front matter is not closed: add a '---' line after 'type:'.") from None
+    meta = {}
+    for lineno, line in enumerate(lines[1:close], start=2):
+        key, sep, value = line.partition(":")
+        if not sep or key.strip() not in ("id", "title", "type"):
+            raise DataError(f"{path}:{lineno}: field {key.strip()!r}: front matter allows only "
+                            f"'id: ...', 'title: ...', 'type: ...' lines.")
+        meta[key.strip()] = value.strip()
+    for key in ("id", "title", "type"):
+        if not meta.get(key):
+            raise DataError(f"{path}:{close + 1}: field {key!r} is missing or empty in the front matter.")
+    if meta["id"] != path.stem:
+        raise DataError(f"{path}:2: field 'id' is {meta['id']!r} but the file is named {path.name!r}: "
+                        f"rename one so they match.")
+    if meta["type"] not in DOC_TYPES:
+        raise DataError(f"{path}:4: field 'type' is {meta['type']!r}; use one of {sorted(DOC_TYPES)}.")
+    body = "\n".join(lines[close + 1:]).strip()
+    if not body:
+        raise DataError(f"{path}:{close + 2}: the document has no text after its front matter.")
+    return Document(id=meta["id"], title=meta["title"], type=meta["type"], text=body, path=str(path))
+
+
+def load_kb(version: str = "v1", root: Path | str | None = None) -> list[Document]:
+    """All documents of one knowledge-base version, sorted by id.
+
+    >>> docs = load_kb("v1")
+    >>> docs[0].id < docs[1].id
+    True
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    if version not in KB_VERSIONS:
+        raise ValueError(f"version must be one of {KB_VERSIONS}, got {version!r}")
+    folder = Path(root) if root is not None else data_dir() / "kb" / version
+    files = sorted(folder.glob("*.md"))
+    if not files:
+        raise DataError(f"{folder}: no .md documents found; run `python data/make_kb.py` to build them.")
+    return [parse_document(f) for f in files]
+
+
+@dataclass(frozen=True)
+class QARecord:
+    """One question with its gold answers for both knowledge-base versions (schema: data/README.md)."""
+
+    id: str
+    question: str
+    answer: str | None  # short gold answer in v1; None when the v1 corpus cannot answer it
+    aliases: tuple[str, ...]
+    doc_ids: tuple[str, ...]
+    paraphrases_train: tuple[str, ...]  # other phrasings a fine-tune may see
+    paraphrases_heldout: tuple[str, ...]  # phrasings no training ever sees
+    answerable: bool
+    category: str
+    changed_in_v2: bool
+    answer_v2: str | None
+    aliases_v2: tuple[str, ...]
+    doc_ids_v2: tuple[str, ...]
+    answerable_v2: bool
+    styled_answer: str  # the v1 answer in house style (or the abstention sentence)
+    styled_answer_v2: str | None
+
+    def gold(self, version: str = "v1") -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+        """(answer, aliases, doc_ids) under a knowledge-base version."""
+        if version == "v2":
+            return self.answer_v2, self.aliases_v2, self.doc_ids_v2
+        return self.answer, self.aliases, self.doc_ids
+
+    def is_answerable(self, version: str = "v1") -> bool:
+        return self.answerable_v2 if version == "v2" else self.answerable
+
+
+_STR, _BOOL, _LIST = "a string", "true or false", "a list of strings"
+_SCHEMA = {  # field -> (kind, may be null)
+    "id": (_STR, False), "question": (_STR, False), "answer": (_STR, True), "aliases": (_LIST, False),
+    "doc_ids": (_LIST, False), "paraphrases_train": (_LIST, False), "paraphrases_heldout": (_LIST, False),
+    "answerable": (_BOOL, False), "category": (_STR, False), "changed_in_v2": (_BOOL, False),
+    "answer_v2": (_STR, True), "aliases_v2": (_LIST, False), "doc_ids_v2": (_LIST, False),
+    "answerable_v2": (_BOOL, False), "styled_answer": (_STR, False), "styled_answer_v2": (_STR, True),
+}
+
+
+def _check_field(obj: dict, key: str, where: str) -> None:
+    kind, nullable = _SCHEMA[key]
+    if key not in obj:
+        raise DataError(f"{where}: field {key!r} is missing; every record needs {sorted(_SCHEMA)}.")
+    value = obj[key]
+    if value is None and nullable:
+        return
+    ok = {_STR: lambda v: isinstance(v, str) and v.strip() != "",
+          _BOOL: lambda v: isinstance(v, bool),
+          _LIST: lambda v: isinstance(v, list) and all(isinstance(x, str) and x.strip() for x in v)}[kind]
+    if not ok(value):
+        raise DataError(f"{where}: field {key!r} must be {kind}{' or null' if nullable else ''}, "
+                        f"got {value!r}.")
+
+
+def parse_qa_line(line: str, where: str) -> QARecord:
+    """Validate one JSON line of the QA set. ``where`` is ``file:line`` for error messages.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise DataError(f"{where}: not valid JSON ({err.msg} at column {err.colno}).") from None
+    if not isinstance(obj, dict):
+        raise DataError(f"{where}: a record must be a JSON object, got {type(obj).__name__}.")
+    unknown = set(obj) - set(_SCHEMA)
+    if unknown:
+        raise DataError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(_SCHEMA)}.")
+    for key in _SCHEMA:
+        _check_field(obj, key, where)
+    for flag, ans, docs in (("answerable", "answer", "doc_ids"), ("answerable_v2", "answer_v2", "doc_ids_v2")):
+        if obj[flag] and (obj[ans] is None or not obj[docs]):
+            raise DataError(f"{where}: field {ans!r}: a record with {flag}=true needs an answer and "
+                            f"at least one id in {docs!r}.")
+        if not obj[flag] and obj[ans] is not None:
+            raise DataError(f"{where}: field {ans!r} must be null when {flag} is false.")
+    if len(obj["paraphrases_heldout"]) < 1 or len(obj["paraphrases_train"]) < 1:
+        raise DataError(f"{where}: fields 'paraphrases_train' and 'paraphrases_heldout' need at least "
+                        f"one phrasing each.")
+    return QARecord(**{k: tuple(v) if isinstance(v, list) else v for k, v in obj.items()})
+
+
+def load_qa(path: Path | str | None = None) -> list[QARecord]:
+    """The QA set, every line validated; ids must be unique.
+
+    >>> qa = load_qa()
+    >>> sum(q.answerable for q in qa) >= 150
+    True
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    path = Path(path) if path is not None else data_dir() / "qa.jsonl"
+    if not path.exists():
+        raise DataError(f"{path}: QA file not found; run `python data/make_kb.py` to build it.")
+    records, seen = [], {}
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        rec = parse_qa_line(line, f"{path}:{lineno}")
+        if rec.id in seen:
+            raise DataError(f"{path}:{lineno}: field 'id': {rec.id!r} already used on line {seen[rec.id]}.")
+        seen[rec.id] = lineno
+        records.append(rec)
+    if not records:
+        raise DataError(f"{path}: the QA file has no records.")
+    return records
+
+
+# --- house style --------------------------------------------------------------------------------
+_TAG = re.compile(r"\s\[([a-z0-9][a-z0-9-]*)\]\.$")  # ' [doc-id].' at the very end
+_SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")  # a full stop followed by a new sentence
+
+
+@dataclass
+class StyleCheck:
+    ok: bool
+    reason: str  # empty when ok
+    tag: str | None = None  # the doc id in the source tag
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def check_house_style(text: str, doc_ids: set[str] | None = None) -> StyleCheck:
+    """Is ``text`` in house style: one sentence ending with a ``[doc-id].`` tag, or the abstention?
+
+    >>> check_house_style("Refunds are possible for 23 days [refund-policy].").ok
+    True
+    >>> check_house_style("Refunds are possible for 23 days.").reason
+    'no source tag: end with " [doc-id]."'
+
+    With ``doc_ids``, the tag must name a real document.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    text = text.strip()
+    if text == ABSTENTION:
+        return StyleCheck(True, "")
+    m = _TAG.search(text)
+    if not m:
+        return StyleCheck(False, 'no source tag: end with " [doc-id]."')
+    body = text[:m.start()]
+    if not body or "\n" in body or _SENTENCE_BREAK.search(body):
+        return StyleCheck(False, "more than one sentence", m.group(1))
+    if doc_ids is not None and m.group(1) not in doc_ids:
+        return StyleCheck(False, f"source tag names unknown document {m.group(1)!r}", m.group(1))
+    return StyleCheck(True, "", m.group(1))

@@ -1,0 +1,197 @@
+"""Environment: seeds, device, dtype, cache folder, and a machine report.
+
+Every notebook starts with ``env = lk.setup(seed=0)``. Introduced in 00_setup_and_tour.ipynb.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def cache_dir() -> Path:
+    """Folder for converted models, indexes and adapters (``$LABKIT_CACHE`` or ``~/.cache/labkit``).
+
+    >>> cache_dir().name in {"labkit"} or "LABKIT_CACHE" in os.environ
+    True
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    path = Path(os.environ.get("LABKIT_CACHE", Path.home() / ".cache" / "labkit")).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA) so a rerun gives the same numbers.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds CUDA too when present
+    os.environ["PYTHONHASHSEED"] = str(seed)
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    """CUDA when present, else CPU; ``device`` (or ``$LABKIT_DEVICE``) overrides.
+
+    >>> pick_device("cpu").type
+    'cpu'
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    device = device or os.environ.get("LABKIT_DEVICE")
+    if device:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def cpu_has_bf16() -> bool:
+    """True when the CPU advertises native bf16 dot products (AVX-512 BF16 or AMX).
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:  # macOS, Windows: no cpuinfo; Apple silicon has no fast bf16 path in torch CPU
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def matmul_gflops(dtype: torch.dtype = torch.float32, n: int = 1024, repeats: int = 8,
+                  device: str | torch.device = "cpu") -> float:
+    """Measure achieved GFLOP/s of an (n, n) @ (n, n) matmul: the machine's practical peak.
+
+    A GEMM probe: 2*n^3 FLOPs per product, best of ``repeats`` after one warm-up.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    device = torch.device(device)
+    gen = torch.Generator().manual_seed(0)  # private RNG: probing must not disturb the global seed
+    a = torch.randn(n, n, generator=gen).to(device, dtype)  # (n, n)
+    b = torch.randn(n, n, generator=gen).to(device, dtype)  # (n, n)
+    a @ b  # warm-up: first call may pick kernels / allocate
+    best = float("inf")
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e9
+
+
+@functools.lru_cache(maxsize=None)
+def auto_dtype(device_type: str) -> torch.dtype:
+    """bf16 where it is measurably faster than fp32 on this machine, else fp32.
+
+    On CUDA: bf16 when the GPU supports it. On CPU: only if the CPU has native bf16 *and* a GEMM probe
+    shows bf16 at least 1.3x faster than fp32 (laptops without AVX-512 BF16 emulate it slowly).
+    ``$LABKIT_DTYPE`` (``float32`` / ``bfloat16``) overrides.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    forced = os.environ.get("LABKIT_DTYPE")
+    if forced:
+        return getattr(torch, forced)
+    if device_type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if not cpu_has_bf16():
+        return torch.float32
+    speedup = matmul_gflops(torch.bfloat16, n=512, repeats=4) / matmul_gflops(torch.float32, n=512, repeats=4)
+    return torch.bfloat16 if speedup >= 1.3 else torch.float32
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux/macOS).
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 if platform.system() != "Darwin" else peak / 1024 / 1024
+
+
+@dataclass
+class Env:
+    """What ``setup`` chose: print it at the top of a notebook so a run records its conditions."""
+
+    seed: int
+    device: torch.device
+    dtype: torch.dtype
+    threads: int
+    cache: Path
+    started: float = field(default_factory=time.perf_counter)  # perf_counter() at setup, seconds
+
+    def elapsed(self) -> float:
+        """Seconds since ``setup``: the notebook's wall time so far."""
+        return time.perf_counter() - self.started
+
+    def __repr__(self) -> str:
+        return (f"Env(seed={self.seed}, device={self.device.type}, dtype={str(self.dtype).split('.')[-1]}, "
+                f"threads={self.threads}, cache={self.cache})")
+
+
+def setup(seed: int = 0, device: str | None = None, threads: int | None = None) -> Env:
+    """One call at the top of every notebook: seed, device, dtype, threads, display options, cache.
+
+    >>> env = setup(seed=0, device="cpu")
+    >>> env.seed, env.device.type
+    (0, 'cpu')
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    dev = pick_device(device)
+    dtype = auto_dtype(dev.type)  # may run a GEMM probe: do it before seeding
+    seed_everything(seed)
+    if threads:
+        torch.set_num_threads(threads)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # no fork warnings from HF tokenizers
+    try:  # tidy tables in notebooks; pandas is a dependency but keep setup usable without it
+        import pandas as pd
+
+        pd.set_option("display.max_colwidth", 120)
+        pd.set_option("display.precision", 3)
+    except ImportError:  # pragma: no cover
+        pass
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # keep notebook outputs to what the lesson needs
+    hf_logging.disable_progress_bar()
+    return Env(seed=seed, device=dev, dtype=dtype, threads=torch.get_num_threads(),
+               cache=cache_dir())
+
+
+def artifact_dir(kind: str, key: dict) -> Path:
+    """Cache folder for an artifact (index, adapter, results) keyed by what produced it.
+
+    The key is any JSON-able dict (corpus hash, config, model name ...): change anything in it and a
+    new folder is used, so a stale artifact is never reused.
+
+    >>> artifact_dir("index", {"chunk": 200}) == artifact_dir("index", {"chunk": 200})
+    True
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    path = cache_dir() / kind / digest
+    path.mkdir(parents=True, exist_ok=True)
+    return path

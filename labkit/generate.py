@@ -1,0 +1,107 @@
+"""Batched greedy chat generation with a latency split (prefill vs decode) and token counts.
+
+Introduced in 00_setup_and_tour.ipynb.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+
+from .models import LM
+
+
+class ContextTooLongError(ValueError):
+    """A prompt does not fit the model's context window."""
+
+
+@dataclass
+class Generation:
+    """One answer and what it cost. Times are seconds per query, amortised over its batch."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    t_prefill: float  # time to first token (one forward over the whole prompt)
+    t_decode: float  # time for the remaining tokens, one forward each
+
+
+class _FirstTokenClock:
+    """A logits processor that notes when the first step's logits exist, i.e. when prefill ended."""
+
+    def __init__(self):
+        self.first = None
+
+    def __call__(self, input_ids, scores):
+        if self.first is None:
+            self.first = time.perf_counter()
+        return scores
+
+
+Message = dict  # {"role": "user"|"system"|"assistant", "content": str}
+
+
+def as_messages(prompt: str | list[Message], system: str | None = None) -> list[Message]:
+    """A plain string becomes one user turn; an optional system turn goes first.
+
+    >>> as_messages("Hi", system="Be brief.")
+    [{'role': 'system', 'content': 'Be brief.'}, {'role': 'user', 'content': 'Hi'}]
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    msgs = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
+    if system is not None and (not msgs or msgs[0]["role"] != "system"):
+        msgs = [{"role": "system", "content": system}] + msgs
+    return msgs
+
+
+@torch.inference_mode()
+def chat_generate(lm: LM, prompts: list[str | list[Message]], max_new_tokens: int = 48,
+                  batch_size: int = 8, system: str | None = None) -> list[Generation]:
+    """Greedy answers to chat prompts, in batches (left-padded), with timing and token counts.
+
+    >>> out = chat_generate(lm, ["What is 2 + 2?"], max_new_tokens=8)   # doctest: +SKIP
+    >>> out[0].text                                                        # doctest: +SKIP
+    '2 + 2 = 4'
+
+    Greedy decoding makes answers deterministic for a given model, dtype and batch.
+    Raises ContextTooLongError naming the prompt that does not fit.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    if max_new_tokens <= 0:
+        raise ValueError(f"max_new_tokens must be positive, got {max_new_tokens}")
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    tok = lm.tokenizer
+    texts = [tok.apply_chat_template(as_messages(p, system), add_generation_prompt=True, tokenize=False)
+             for p in prompts]
+    lengths = [len(tok(t, add_special_tokens=False)["input_ids"]) for t in texts]
+    for i, n in enumerate(lengths):
+        if n + max_new_tokens > lm.max_context:
+            raise ContextTooLongError(
+                f"prompt {i} is {n} tokens; with max_new_tokens={max_new_tokens} it exceeds the model's "
+                f"context of {lm.max_context} tokens. Shorten the question or use fewer/shorter passages.")
+    results: list[Generation] = []
+    for start in range(0, len(texts), batch_size):
+        batch = texts[start:start + batch_size]
+        enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=False).to(lm.device)
+        clock = _FirstTokenClock()
+        t0 = time.perf_counter()
+        out = lm.model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
+                                logits_processor=[clock], pad_token_id=tok.pad_token_id)
+        t_end = time.perf_counter()
+        first = clock.first or t_end
+        new = out[:, enc["input_ids"].shape[1]:]  # (batch, new_tokens)
+        n = len(batch)
+        stops = {tok.eos_token_id, tok.pad_token_id}
+        for row, n_prompt in zip(new.tolist(), lengths[start:start + n]):
+            # The answer ends at its first end/pad token; count that token too (the model produced it).
+            end = next((i for i, t in enumerate(row) if t in stops), None)
+            answer = row if end is None else row[:end]
+            results.append(Generation(
+                text=tok.decode(answer, skip_special_tokens=True).strip(),
+                prompt_tokens=n_prompt, completion_tokens=len(row) if end is None else end + 1,
+                t_prefill=(first - t0) / n, t_decode=(t_end - first) / n))
+    return results

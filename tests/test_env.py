@@ -1,0 +1,68 @@
+import os
+
+import numpy as np
+import pytest
+import torch
+
+import labkit as lk
+from labkit import env as lenv
+
+
+def test_setup_seeds_everything_the_same_way():
+    lk.setup(seed=123, device="cpu")
+    a = (np.random.rand(3), torch.rand(3))
+    lk.setup(seed=123, device="cpu")
+    b = (np.random.rand(3), torch.rand(3))
+    assert np.array_equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "0"])
+def test_setup_rejects_bad_seed(bad):
+    with pytest.raises(ValueError, match="seed"):
+        lk.setup(seed=bad)
+
+
+def test_pick_device_prefers_cuda_only_when_present(monkeypatch):
+    monkeypatch.delenv("LABKIT_DEVICE", raising=False)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert lk.pick_device().type == expected
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert lk.pick_device().type == "cuda"
+    assert lk.pick_device("cpu").type == "cpu"  # an explicit choice wins
+
+
+@pytest.mark.parametrize("forced, expected", [("float32", torch.float32), ("bfloat16", torch.bfloat16)])
+def test_dtype_override(monkeypatch, forced, expected):
+    monkeypatch.setenv("LABKIT_DTYPE", forced)
+    lenv.auto_dtype.cache_clear()
+    try:
+        assert lenv.auto_dtype("cpu") == expected
+    finally:
+        lenv.auto_dtype.cache_clear()
+
+
+def test_auto_dtype_falls_back_to_fp32_without_native_bf16(monkeypatch):
+    monkeypatch.delenv("LABKIT_DTYPE", raising=False)
+    monkeypatch.setattr(lenv, "cpu_has_bf16", lambda: False)
+    lenv.auto_dtype.cache_clear()
+    try:
+        assert lenv.auto_dtype("cpu") == torch.float32
+    finally:
+        lenv.auto_dtype.cache_clear()
+
+
+def test_matmul_probe_measures_positive_throughput():
+    assert lk.matmul_gflops(torch.float32, n=128, repeats=2) > 0
+
+
+def test_artifact_dir_is_keyed_by_content(tmp_path, monkeypatch):
+    monkeypatch.setenv("LABKIT_CACHE", str(tmp_path))
+    a = lk.artifact_dir("index", {"chunk": 200, "model": "m"})
+    assert a == lk.artifact_dir("index", {"model": "m", "chunk": 200})  # key order does not matter
+    assert a != lk.artifact_dir("index", {"chunk": 201, "model": "m"})
+    assert a.is_dir() and str(a).startswith(str(tmp_path))
+
+
+def test_peak_rss_is_plausible():
+    assert 10 < lk.peak_rss_mb() < 24_000
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
