@@ -21,7 +21,7 @@ $(BIN)/.installed: pyproject.toml Makefile
 	touch $@
 
 setup: $(BIN)/.installed
-	$(BIN)/python -m labkit.models prepare
+	$(BIN)/python -m labkit prepare
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/00_setup_and_tour.ipynb
@@ -34,4 +34,4 @@ test-fast: $(BIN)/.installed
 	$(BIN)/python -m pytest tests -m "not slow"
 
 clean-cache:
-	$(BIN)/python -m labkit.models clear-cache
+	$(BIN)/python -m labkit clear-cache

@@ -18,7 +18,7 @@ from .env import REPO_ROOT
 
 DOC_TYPES = {"product", "policy", "pricing", "release-notes", "faq", "howto", "company", "glossary"}
 KB_VERSIONS = ("v1", "v2")
-ABSTENTION = "I don't know based on the Vantorell documentation."  # the house answer when the docs are silent
+ABSTENTION = "I don't know based on the Tessavik documentation."  # the house answer when the docs are silent
 
 
 class DataError(ValueError):

@@ -79,27 +79,43 @@ def smollm_gguf_path() -> Path:
     return path
 
 
-def generator_cache_path() -> Path:
-    """Folder holding the converted offline generator (safetensors + tokenizer).
+def generator_cache_path(dtype: torch.dtype = torch.float32) -> Path:
+    """Folder holding the converted offline generator (safetensors + tokenizer) in ``dtype``.
 
     Introduced in 00_setup_and_tour.ipynb.
     """
-    return cache_dir() / "models" / "SmolLM2-135M-Instruct-Q4_1-dequant"
+    base = cache_dir() / "models" / "SmolLM2-135M-Instruct-Q4_1-dequant"
+    return base if dtype == torch.float32 else base.with_name(f"{base.name}-{str(dtype).split('.')[-1]}")
 
 
-def prepare_generator(verbose: bool = True) -> Path:
-    """Convert the GGUF into a plain safetensors folder once; return the folder.
+def _save_atomically(model, tok, target: Path) -> None:
+    """Write to a temporary folder and rename it, so an interrupted write never leaves a broken cache."""
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    tok.save_pretrained(tmp)
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
 
-    Writes to a temporary folder first and renames it, so an interrupted conversion never leaves a
-    half-written cache behind.
+
+def prepare_generator(dtype: torch.dtype = torch.float32, verbose: bool = True) -> Path:
+    """Convert the GGUF into a plain safetensors folder once (and a copy in ``dtype``); return it.
+
+    A bf16 copy is kept beside the float32 one because casting at load time would hold both in memory
+    (about 0.8 GB extra at peak); loading a file already in bf16 costs only its 0.27 GB.
 
     Introduced in 00_setup_and_tour.ipynb.
     """
-    target = generator_cache_path()
-    if (target / "model.safetensors").exists():
-        return target
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
+    target = generator_cache_path(dtype)
+    if (target / "model.safetensors").exists():
+        return target
+    if dtype != torch.float32:
+        fp32 = prepare_generator(torch.float32, verbose)
+        model = AutoModelForCausalLM.from_pretrained(fp32, dtype=dtype, use_safetensors=True)
+        _save_atomically(model, AutoTokenizer.from_pretrained(fp32), target)
+        return target
     gguf = smollm_gguf_path()
     t0 = time.perf_counter()
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -112,21 +128,16 @@ def prepare_generator(verbose: bool = True) -> Path:
     config = AutoConfig.for_model(quant.config.model_type, **cfg)
     plain = AutoModelForCausalLM.from_config(config)
     plain.load_state_dict(quant.state_dict(), strict=True)
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    plain.save_pretrained(tmp, safe_serialization=True)
-    tok.save_pretrained(tmp)
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
+    _save_atomically(plain, tok, target)
     if verbose:
         print(f"converted {gguf.name} -> {target} in {time.perf_counter() - t0:.1f} s")
     return target
 
 
-def _resolve_generator(name: str | None) -> tuple[str, str]:
+def _resolve_generator(name: str | None, dtype: torch.dtype) -> tuple[str, str]:
     """Map a name to (display name, path or hub id)."""
     if name in (None, OFFLINE_GENERATOR):
-        return OFFLINE_GENERATOR, str(prepare_generator(verbose=True))
+        return OFFLINE_GENERATOR, str(prepare_generator(dtype))
     return name, name
 
 
@@ -144,9 +155,9 @@ def load_generator(name: str | None = None, device: str | None = None,
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    shown, source = _resolve_generator(name)
     dev = pick_device(device)
     dtype = getattr(torch, dtype) if isinstance(dtype, str) else (dtype or auto_dtype(dev.type))
+    shown, source = _resolve_generator(name, dtype)
     try:
         tok = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
         model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, use_safetensors=True,
@@ -176,7 +187,7 @@ def tiny_generator(seed: int = 0, n_layers: int = 2, hidden: int = 64) -> LM:
     """
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    tok = AutoTokenizer.from_pretrained(prepare_generator(verbose=False))
+    tok = AutoTokenizer.from_pretrained(prepare_generator(verbose=False))  # the real tokenizer
     torch.manual_seed(seed)
     config = LlamaConfig(vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden,
                          num_hidden_layers=n_layers, num_attention_heads=4, num_key_value_heads=2,
@@ -218,19 +229,21 @@ def load_embedder(name: str | None = None, device: str | None = None):
 
 
 def _main(argv: list[str]) -> int:
-    """``python -m labkit.models prepare|clear-cache``: used by ``make setup``."""
+    """``python -m labkit prepare|clear-cache``: used by ``make setup``."""
     cmd = argv[0] if argv else "prepare"
     if cmd == "prepare":
         t0 = time.perf_counter()
         path = prepare_generator()
+        prepare_generator(auto_dtype(pick_device().type))  # the copy this machine will load
         load_embedder()
         print(f"offline models ready ({time.perf_counter() - t0:.1f} s): generator cache {path}")
         return 0
     if cmd == "clear-cache":
-        shutil.rmtree(generator_cache_path(), ignore_errors=True)
-        print(f"removed {generator_cache_path()}")
+        for dtype in (torch.float32, torch.bfloat16, torch.float16):
+            shutil.rmtree(generator_cache_path(dtype), ignore_errors=True)
+        print(f"removed {generator_cache_path().parent}")
         return 0
-    print("usage: python -m labkit.models [prepare|clear-cache]", file=sys.stderr)
+    print("usage: python -m labkit [prepare|clear-cache]", file=sys.stderr)
     return 2
 
 

@@ -32,7 +32,7 @@ def test_offline_generator_loads_and_answers(lm):
 
 @pytest.mark.slow
 def test_cache_is_reused_without_touching_the_gguf(lm, monkeypatch):
-    cached = models.generator_cache_path() / "model.safetensors"
+    cached = models.generator_cache_path(lm.dtype) / "model.safetensors"
     mtime = cached.stat().st_mtime
     def no_gguf():
         raise AssertionError("the GGUF was read although the cache exists")
