@@ -97,11 +97,12 @@ def matmul_gflops(dtype: torch.dtype = torch.float32, n: int = 1024, repeats: in
 
 @functools.lru_cache(maxsize=None)
 def auto_dtype(device_type: str) -> torch.dtype:
-    """bf16 where it is measurably faster than fp32 on this machine, else fp32.
+    """bf16 where the hardware runs it natively, else fp32; ``$LABKIT_DTYPE`` (``float32``/``bfloat16``) overrides.
 
-    On CUDA: bf16 when the GPU supports it. On CPU: only if the CPU has native bf16 *and* a GEMM probe
-    shows bf16 at least 1.3x faster than fp32 (laptops without AVX-512 BF16 emulate it slowly).
-    ``$LABKIT_DTYPE`` (``float32`` / ``bfloat16``) overrides.
+    On CUDA: bf16 when the GPU supports it. On CPU: bf16 only with native bf16 instructions (AVX-512 BF16
+    or AMX); laptops without them emulate bf16 slowly. The choice reads CPU flags, not a timing, so the
+    same machine always makes the same choice (and gives the same numbers); notebook 00 measures the
+    speed-up with ``matmul_gflops`` to show the choice is right.
 
     Introduced in 00_setup_and_tour.ipynb.
     """
@@ -110,10 +111,7 @@ def auto_dtype(device_type: str) -> torch.dtype:
         return getattr(torch, forced)
     if device_type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if not cpu_has_bf16():
-        return torch.float32
-    speedup = matmul_gflops(torch.bfloat16, n=512, repeats=4) / matmul_gflops(torch.float32, n=512, repeats=4)
-    return torch.bfloat16 if speedup >= 1.3 else torch.float32
+    return torch.bfloat16 if cpu_has_bf16() else torch.float32
 
 
 def peak_rss_mb() -> float:
@@ -157,7 +155,7 @@ def setup(seed: int = 0, device: str | None = None, threads: int | None = None) 
     Introduced in 00_setup_and_tour.ipynb.
     """
     dev = pick_device(device)
-    dtype = auto_dtype(dev.type)  # may run a GEMM probe: do it before seeding
+    dtype = auto_dtype(dev.type)
     seed_everything(seed)
     if threads:
         torch.set_num_threads(threads)
