@@ -5,7 +5,7 @@ Each function's docstring names the notebook that introduces it.
 """
 from .data import (ABSTENTION, DataError, Document, QARecord, StyleCheck, check_house_style, load_kb,
                    load_qa)
-from .env import Env, artifact_dir, cache_dir, matmul_gflops, peak_rss_mb, pick_device, seed_everything, setup
+from .env import Env, artifact_dir, cache_dir, free_memory, matmul_gflops, peak_rss_mb, pick_device, seed_everything, setup
 from .evaluate import (Record, contains_gold, exact_match, is_abstention, normalize, score,
                        summarize, token_f1)
 from .generate import ContextTooLongError, Generation, chat_generate
@@ -13,5 +13,8 @@ from .models import LM, ModelNotFoundError, load_embedder, load_generator, tiny_
 
 from .rag import *  # noqa: F401,F403  (each module lists its exports in __all__)
 from .finetune import *  # noqa: F401,F403
+from .hybrid import *  # noqa: F401,F403
+from .side_by_side import *  # noqa: F401,F403
+from .cost import *  # noqa: F401,F403
 
 __version__ = "0.1.0"

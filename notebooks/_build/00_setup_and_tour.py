@@ -59,7 +59,9 @@ md("""
 
 Training and generation are matrix multiplications. Many recent CPUs (AVX-512 BF16, AMX) multiply
 bfloat16 numbers about twice as fast as float32; older laptops emulate bf16 and get *slower*.
-`lk.setup` decided with this probe, so the choice is measured, not assumed. (Timings vary run to run.)
+`lk.setup` chooses bf16 only when the CPU advertises native bf16 instructions (a flag, so the same machine
+always makes the same choice and gives the same numbers); this probe measures whether that choice pays off
+here. (Timings vary run to run.)
 """)
 code("""
 fp32 = lk.matmul_gflops(torch.float32, n=1024)

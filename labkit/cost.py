@@ -1,0 +1,170 @@
+"""What an approach costs, from measured timings: upfront (index or training), per query, break-even.
+
+Every number here is a measured duration times a price. The prices are the only assumptions and they
+all live in one place, :class:`CostModel`, so a learner can put in their own.
+
+Introduced in 04_side_by_side.ipynb.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["CostModel", "upfront_cost", "per_query_cost", "cost_per_1k", "break_even_queries",
+           "throughput", "cost_table"]
+
+SECONDS_PER_HOUR = 3600.0
+
+
+@dataclass
+class CostModel:
+    """Prices (assumptions, edit them) that turn measured seconds and tokens into US dollars.
+
+    >>> cm = CostModel(machine_usd_per_hour=0.36)
+    >>> round(upfront_cost(10.0, cm), 6)        # 10 s of a $0.36/h machine
+    0.001
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+
+    # USD per hour for the machine that indexes, trains and serves. Assumption: on-demand price of a
+    # 2-vCPU / 8 GiB x86 cloud instance (AWS m6a.large, us-east-1, Linux, 2025 list price), i.e. a
+    # machine like the one this lab runs on. Put your own price here.
+    machine_usd_per_hour: float = 0.0864
+    # How many queries the machine serves at once. 1 = one after the other, so a query occupies the
+    # machine for its whole latency. Batched serving divides the per-query cost by about this number.
+    concurrency: int = 1
+    # Optional, a clearly labelled assumption: a hosted LLM API billed per million tokens instead of
+    # our own machine. None = self-hosted (the default; the lab runs everything locally).
+    api_usd_per_m_prompt_tokens: float | None = None  # USD per 1e6 prompt (input) tokens
+    api_usd_per_m_completion_tokens: float | None = None  # USD per 1e6 completion (output) tokens
+
+    def __post_init__(self):
+        if not (isinstance(self.machine_usd_per_hour, (int, float)) and self.machine_usd_per_hour >= 0):
+            raise ValueError(f"CostModel.machine_usd_per_hour must be a price >= 0 in USD/hour, "
+                             f"got {self.machine_usd_per_hour!r}")
+        if not (isinstance(self.concurrency, int) and self.concurrency >= 1):
+            raise ValueError(f"CostModel.concurrency must be an int >= 1 (queries served at once), "
+                             f"got {self.concurrency!r}")
+        for name in ("api_usd_per_m_prompt_tokens", "api_usd_per_m_completion_tokens"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and value >= 0):
+                raise ValueError(f"CostModel.{name} must be None (self-hosted) or a price >= 0 in "
+                                 f"USD per million tokens, got {value!r}")
+
+    @property
+    def usd_per_second(self) -> float:
+        return self.machine_usd_per_hour / SECONDS_PER_HOUR
+
+
+def upfront_cost(seconds: float, cm: CostModel | None = None) -> float:
+    """USD for a one-off job (building an index, training an adapter) that took ``seconds`` of machine.
+
+    >>> round(upfront_cost(3600.0, CostModel(machine_usd_per_hour=2.0)), 2)
+    2.0
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+    cm = cm or CostModel()
+    if seconds is None or math.isnan(seconds):
+        return float("nan")
+    if seconds < 0:
+        raise ValueError(f"upfront_cost: seconds must be >= 0, got {seconds}")
+    return seconds * cm.usd_per_second
+
+
+def per_query_cost(latency_s: float, prompt_tokens: float = 0, completion_tokens: float = 0,
+                   cm: CostModel | None = None) -> float:
+    """USD for one query: machine time it occupies, plus hosted-API token prices when those are set.
+
+    >>> round(per_query_cost(1.8, cm=CostModel(machine_usd_per_hour=2.0)), 6)   # 1.8 s at $2/h
+    0.001
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+    cm = cm or CostModel()
+    if latency_s < 0:
+        raise ValueError(f"per_query_cost: latency_s must be >= 0, got {latency_s}")
+    usd = latency_s * cm.usd_per_second / cm.concurrency
+    if cm.api_usd_per_m_prompt_tokens is not None:
+        usd += prompt_tokens * cm.api_usd_per_m_prompt_tokens / 1e6
+    if cm.api_usd_per_m_completion_tokens is not None:
+        usd += completion_tokens * cm.api_usd_per_m_completion_tokens / 1e6
+    return usd
+
+
+def cost_per_1k(latency_s: float, prompt_tokens: float = 0, completion_tokens: float = 0,
+                cm: CostModel | None = None) -> float:
+    """USD per 1,000 queries: the unit the panel shows.
+
+    >>> round(cost_per_1k(1.8, cm=CostModel(machine_usd_per_hour=2.0)), 3)
+    1.0
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+    return 1000 * per_query_cost(latency_s, prompt_tokens, completion_tokens, cm)
+
+
+def break_even_queries(upfront_a: float, per_query_a: float, upfront_b: float, per_query_b: float) -> float:
+    """Queries after which A (dearer upfront, cheaper per query) has cost less in total than B.
+
+    Solves upfront_a + n*per_query_a = upfront_b + n*per_query_b. Returns 0 when A is never dearer,
+    ``inf`` when A never catches up (its queries are not cheaper).
+
+    >>> break_even_queries(upfront_a=10.0, per_query_a=0.001, upfront_b=0.0, per_query_b=0.002)
+    10000.0
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+    extra_upfront = upfront_a - upfront_b
+    saving = per_query_b - per_query_a  # what each query saves by choosing A
+    if extra_upfront <= 0:
+        return 0.0
+    if saving <= 0:
+        return math.inf
+    return extra_upfront / saving
+
+
+def throughput(records) -> dict:
+    """Tokens per second measured in these records: prefill (prompt) and decode (answer) speed.
+
+    >>> throughput(records)                   # doctest: +SKIP
+    {'prefill_tok_s': 812.0, 'decode_tok_s': 41.3}
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+    records = list(records)
+    t_pre = sum(r.t_prefill for r in records)
+    t_dec = sum(r.t_decode for r in records)
+    n_pre = sum(r.prompt_tokens for r in records)
+    n_dec = sum(max(r.completion_tokens - 1, 0) for r in records)  # the first token comes with prefill
+    return {"prefill_tok_s": n_pre / t_pre if t_pre > 0 else float("nan"),
+            "decode_tok_s": n_dec / t_dec if t_dec > 0 else float("nan")}
+
+
+def cost_table(records, upfront_s: dict[str, float], cm: CostModel | None = None):
+    """Per approach: measured upfront seconds and p50 latency turned into USD (upfront, per 1k queries).
+
+    ``upfront_s`` maps approach -> measured seconds of indexing/training (0 for the base model).
+
+    >>> cost_table(records, {"base": 0.0, "rag": 4.2})      # doctest: +SKIP
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+    import pandas as pd
+
+    cm = cm or CostModel()
+    df = pd.DataFrame([r.as_dict() for r in records])
+    missing = set(df.approach) - set(upfront_s)
+    if missing:
+        raise KeyError(f"cost_table: upfront_s has no measured seconds for {sorted(missing)}; "
+                       f"pass 0.0 for an approach that needs no indexing or training.")
+    rows = []
+    for approach, g in df.groupby("approach", sort=False):
+        p50 = float(g.latency.median())
+        rows.append({"approach": approach, "upfront_s": upfront_s[approach],
+                     "upfront_usd": upfront_cost(upfront_s[approach], cm),
+                     "p50_latency_s": p50,
+                     "usd_per_1k_queries": cost_per_1k(p50, g.prompt_tokens.median(),
+                                                       g.completion_tokens.median(), cm)})
+    return pd.DataFrame(rows).set_index("approach")

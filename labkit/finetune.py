@@ -1,0 +1,610 @@
+"""Fine-tuning the generator on CPU in minutes: LoRA (default) or full, with resumable checkpoints.
+
+Why a short explicit loop and not ``transformers.Trainer``: the loop *is* the lesson (forward, loss on
+answer tokens only, backward, optimizer step), it fits on two screens, and it lets us control what
+matters on a 2-core CPU: packed rows with no padding, logits computed only where there is a target,
+bf16 matmuls, and a FLOP count per step. The machinery we do not hand-write comes from libraries:
+``peft`` injects and saves the LoRA adapters, transformers builds the block-diagonal attention mask of a
+packed row (from ``position_ids`` that restart at 0 for each example) and ships Adafactor.
+
+>>> cfg = FinetuneConfig(method="lora", r=8, epochs=3)              # doctest: +SKIP
+>>> res = finetune(lm, make_examples(qa, kind="knowledge"), cfg)    # doctest: +SKIP
+>>> res.lm                                                          # doctest: +SKIP
+
+Introduced in 02_finetune.ipynb.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .data import ABSTENTION, QARecord
+from .env import artifact_dir, matmul_gflops, peak_rss_mb
+from .evaluate import Record, score
+from .generate import ContextTooLongError, chat_generate
+from .models import LM
+
+__all__ = ["FT_SYSTEM", "FinetuneConfig", "Example", "Row", "TrainResult", "make_examples", "tokenize_example",
+           "pack", "finetune", "load_adapter", "train_flops", "evaluate_closed_book", "matmul_peak"]
+
+# The same short system prompt at training and evaluation time (the model's default one is ~30 tokens
+# of "You are SmolLM ..." that would cost compute in every training example).
+FT_SYSTEM = "Answer questions about the company briefly."
+PHRASINGS = ("question", "train", "heldout")
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+@dataclass
+class FinetuneConfig:
+    """Everything that defines a fine-tuning run (and, with the data and base model, its cache key).
+
+    >>> FinetuneConfig(method="full", lr=1e-4).method
+    'full'
+
+    Introduced in 02_finetune.ipynb.
+    """
+
+    method: str = "lora"  # "lora": train low-rank adapters B@A; "full": train all block weights
+    r: int = 8  # LoRA rank (columns of B / rows of A)
+    alpha: int = 16  # LoRA scale numerator: the update is (alpha / r) * B @ A
+    dropout: float = 0.0  # LoRA dropout on the adapter input (probability)
+    target_modules: tuple[str, ...] = LORA_TARGETS  # names of the Linear layers that get adapters
+    lr: float = 1e-3  # peak learning rate (LoRA ~1e-3; full ~1e-4)
+    warmup_steps: int = 2  # linear warm-up (steps); then constant, so epoch-k checkpoints = k-epoch runs
+    epochs: int = 3  # passes over the training examples
+    tokens_per_step: int = 512  # length of one packed row = one optimizer step (tokens)
+    seed: int = 0  # example order and adapter initialisation
+    checkpoint_every: int = 10  # save a resumable checkpoint every this many steps (and at epoch ends)
+    grad_clip: float = 1.0  # max global gradient norm
+    freeze_embeddings: bool = True  # full only: keep the tied 49152x576 embedding/lm_head frozen
+    grad_checkpointing: bool | None = None  # recompute activations in backward; None: on for "full"
+
+    def __post_init__(self):
+        if self.method not in ("lora", "full"):
+            raise ValueError(f"FinetuneConfig.method must be 'lora' or 'full', got {self.method!r}")
+        self.target_modules = tuple(self.target_modules)
+        checks = [("r", self.r >= 1), ("alpha", self.alpha > 0), ("dropout", 0 <= self.dropout < 1),
+                  ("lr", 0 < self.lr < 1), ("warmup_steps", self.warmup_steps >= 0),
+                  ("epochs", self.epochs >= 1), ("tokens_per_step", self.tokens_per_step >= 8),
+                  ("seed", self.seed >= 0), ("checkpoint_every", self.checkpoint_every >= 1),
+                  ("grad_clip", self.grad_clip > 0), ("target_modules", len(self.target_modules) > 0)]
+        for name, ok in checks:
+            if not ok:
+                raise ValueError(f"FinetuneConfig.{name}={getattr(self, name)!r} is out of range; see the "
+                                 f"field's comment in labkit/finetune.py for valid values.")
+
+    @property
+    def checkpointing(self) -> bool:
+        return self.method == "full" if self.grad_checkpointing is None else self.grad_checkpointing
+
+
+# --- data: QA records -> chat examples -> token ids with answer-only labels -> packed rows ---------
+@dataclass
+class Example:
+    """One chat: ``messages`` ends with the assistant answer the model should learn to give."""
+
+    messages: list[dict]
+    qid: str = ""
+    phrasing: str = ""
+
+
+def _phrasing_texts(q: QARecord, phrasing: str) -> list[str]:
+    if phrasing not in PHRASINGS:
+        raise ValueError(f"phrasing must be one of {PHRASINGS}, got {phrasing!r}")
+    return {"question": [q.question], "train": list(q.paraphrases_train),
+            "heldout": list(q.paraphrases_heldout)}[phrasing]
+
+
+def make_examples(qa: list[QARecord], kind: str = "knowledge", phrasings=("question", "train"),
+                  version: str = "v1", system: str = FT_SYSTEM) -> list[Example]:
+    """Chat examples from QA records: one per (record, phrasing).
+
+    ``kind="knowledge"``: the short gold answer (records must be answerable in ``version``).
+    ``kind="behaviour"``: the house-style answer (one sentence + ``[doc-id]``) or the abstention sentence.
+
+    >>> ex = make_examples([q], kind="knowledge", phrasings=("question",))   # doctest: +SKIP
+    >>> [m["role"] for m in ex[0].messages]                                 # doctest: +SKIP
+    ['system', 'user', 'assistant']
+
+    Introduced in 02_finetune.ipynb.
+    """
+    if kind not in ("knowledge", "behaviour"):
+        raise ValueError(f"kind must be 'knowledge' or 'behaviour', got {kind!r}")
+    examples = []
+    for q in qa:
+        if kind == "knowledge":
+            answer = q.gold(version)[0]
+            if not answer:
+                raise ValueError(f"QA record {q.id!r} has no answer in {version} (answerable="
+                                 f"{q.is_answerable(version)}): knowledge examples need answerable "
+                                 f"records; filter with `q.is_answerable({version!r})`.")
+        else:
+            answer = (q.styled_answer_v2 if version == "v2" else q.styled_answer) or ""
+            if not q.is_answerable(version):
+                answer = ABSTENTION
+            if not answer.strip():
+                raise ValueError(f"QA record {q.id!r} has no styled answer for {version}: field "
+                                 f"'styled_answer{'_v2' if version == 'v2' else ''}' is empty.")
+        for ph in phrasings:
+            for text in _phrasing_texts(q, ph):
+                examples.append(Example([{"role": "system", "content": system},
+                                         {"role": "user", "content": text},
+                                         {"role": "assistant", "content": answer}], q.id, ph))
+    return examples
+
+
+def _as_example(ex, i: int) -> Example:
+    ex = Example(messages=ex["messages"]) if isinstance(ex, dict) else ex
+    msgs = ex.messages
+    if not msgs or msgs[-1].get("role") != "assistant" or not str(msgs[-1].get("content") or "").strip():
+        raise ValueError(f"training example {i} ({ex.qid or 'no id'}) has no answer: its last message must "
+                         f"be {{'role': 'assistant', 'content': <non-empty answer>}}.")
+    return ex
+
+
+def tokenize_example(tok, ex: Example, max_len: int) -> tuple[list[int], list[int]]:
+    """Token ids of a chat and its next-token targets, with loss on the answer tokens only.
+
+    ``labels[t]`` is the token to predict after reading ``ids[:t+1]``: -100 (ignored) except where the
+    next token belongs to the answer or its closing ``<|im_end|>``. Shifting here, per example, means a
+    packed row never asks one example to predict the next example's first token.
+
+    >>> ids, labels = tokenize_example(tok, ex, 512)                         # doctest: +SKIP
+    >>> tok.decode([i for i, l in zip(ids[1:], labels) if l != -100])        # doctest: +SKIP
+    '23 days<|im_end|>'
+
+    Introduced in 02_finetune.ipynb.
+    """
+    prompt = tok.apply_chat_template(ex.messages[:-1], add_generation_prompt=True, tokenize=False)
+    prompt_ids = tok(prompt, add_special_tokens=False)["input_ids"]
+    answer_ids = tok(ex.messages[-1]["content"], add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+    ids = prompt_ids + answer_ids
+    if len(ids) > max_len:
+        raise ContextTooLongError(
+            f"training example {ex.qid or ''} is {len(ids)} tokens, longer than the {max_len}-token row "
+            f"(FinetuneConfig.tokens_per_step or the model's context): shorten it or raise the limit.")
+    n_prompt = len(prompt_ids)
+    labels = [-100] * (n_prompt - 1) + answer_ids + [-100]  # (len(ids),): targets shifted left by one
+    return ids, labels
+
+
+@dataclass
+class Row:
+    """One packed row: several examples back to back, no padding.
+
+    ``position_ids`` restart at 0 for each example; transformers reads that as a packed row and
+    builds a block-diagonal causal mask, so examples never attend to each other (only without a KV
+    cache: call the model with ``use_cache=False``).
+    """
+
+    input_ids: torch.Tensor  # (T,)
+    labels: torch.Tensor  # (T,) next-token targets, -100 where no loss
+    position_ids: torch.Tensor  # (T,)
+    n_examples: int
+
+
+def pack(tokenized: list[tuple[list[int], list[int]]], row_len: int) -> list[Row]:
+    """Greedy in-order packing of (ids, labels) pairs into rows of at most ``row_len`` tokens.
+
+    >>> rows = pack([([1, 2, 3], [-100, 3, -100]), ([4, 5], [5, -100])], row_len=8)
+    >>> rows[0].input_ids.tolist(), rows[0].position_ids.tolist()
+    ([1, 2, 3, 4, 5], [0, 1, 2, 0, 1])
+
+    Introduced in 02_finetune.ipynb.
+    """
+    rows, cur = [], []
+    for ids, labels in tokenized:
+        if len(ids) > row_len:
+            raise ContextTooLongError(f"an example of {len(ids)} tokens does not fit a {row_len}-token row.")
+        if sum(len(i) for i, _ in cur) + len(ids) > row_len:
+            rows.append(_make_row(cur))
+            cur = []
+        cur.append((ids, labels))
+    if cur:
+        rows.append(_make_row(cur))
+    return rows
+
+
+def _make_row(items) -> Row:
+    cat = lambda xs: torch.tensor([t for x in xs for t in x], dtype=torch.long)  # noqa: E731
+    return Row(input_ids=cat(i for i, _ in items), labels=cat(l for _, l in items),
+               position_ids=cat(range(len(i)) for i, _ in items), n_examples=len(items))
+
+
+def _epoch_rows(tokenized, cfg: FinetuneConfig, epoch: int) -> list[Row]:
+    order = list(range(len(tokenized)))
+    random.Random(cfg.seed * 1000 + epoch).shuffle(order)  # a fresh, reproducible order per epoch
+    return pack([tokenized[i] for i in order], cfg.tokens_per_step)
+
+
+# --- FLOP accounting ---------------------------------------------------------------------------------
+def train_flops(model, row: Row, method: str) -> float:
+    """Matmul FLOPs of one training step on ``row`` (the useful work; no recompute, no elementwise ops).
+
+    Counted: the block Linears (2 FLOP per weight per token forward), attention scores and mixing
+    (4 * d * context per token per layer, causal within each example), the lm_head only at target
+    positions (we only compute logits there), LoRA adapters. Backward = activation gradients (same
+    as forward; 2x for attention) + weight gradients of trainable matmuls (full: the block Linears).
+    Not counted: the embedding lookup (a gather, no FLOPs), recompute under gradient checkpointing.
+
+    Introduced in 02_finetune.ipynb.
+    """
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    T = row.input_ids.numel()
+    n_tgt = int((row.labels != -100).sum())
+    blocks = base.model.layers
+    p_lin = sum(m.weight.numel() for n, m in blocks.named_modules()
+                if isinstance(m, torch.nn.Linear) and "lora_" not in n)
+    p_lora = sum(p.numel() for n, p in blocks.named_parameters() if "lora_" in n)
+    cfg = base.config
+    d_attn = cfg.num_attention_heads * getattr(cfg, "head_dim", cfg.hidden_size // cfg.num_attention_heads)
+    ctx = float((row.position_ids + 1).sum())  # keys each query attends to, summed over the row
+    attn = 4 * d_attn * ctx * len(blocks)
+    head = 2 * base.get_output_embeddings().weight.numel() * n_tgt
+    fwd = 2 * (p_lin + p_lora) * T + attn + head
+    weight_grads = 2 * (p_lin if method == "full" else p_lora) * T
+    return fwd + (fwd + attn) + weight_grads
+
+
+_PEAK: dict = {}
+
+
+def matmul_peak(dtype: torch.dtype, device: torch.device | str = "cpu") -> float:
+    """The machine's practical matmul peak (GFLOP/s) from a 2048^3 GEMM probe, measured once per dtype.
+
+    Introduced in 02_finetune.ipynb.
+    """
+    key = (str(dtype), str(device))
+    if key not in _PEAK:
+        _PEAK[key] = matmul_gflops(dtype, n=2048, repeats=4, device=device)
+    return _PEAK[key]
+
+
+# --- model preparation -------------------------------------------------------------------------------
+def _check_targets(model, targets: tuple[str, ...]) -> None:
+    linear = {n.split(".")[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    missing = [t for t in targets if t not in linear]
+    if missing:
+        raise ValueError(f"FinetuneConfig.target_modules {missing} are not Linear layers of this model; "
+                         f"it has {sorted(linear)}.")
+
+
+def _prepare_model(lm: LM, cfg: FinetuneConfig):
+    """LoRA: wrap in a PeftModel (base frozen). Full: unfreeze the blocks (and the embedding if asked)."""
+    model = lm.model
+    if cfg.checkpointing:  # recompute activations in backward: ~1 extra forward, far less memory
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    if cfg.method == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        _check_targets(model, cfg.target_modules)
+        torch.manual_seed(cfg.seed)  # A is random (Kaiming), B starts at 0 so W + BA = W at step 0
+        pcfg = LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
+                          target_modules=list(cfg.target_modules), task_type="CAUSAL_LM")
+        model = get_peft_model(model, pcfg)  # adapters in fp32 (peft's default), base weights frozen
+    else:
+        for name, p in model.named_parameters():
+            p.requires_grad = not (cfg.freeze_embeddings and "embed_tokens" in name)
+    return model.train()
+
+
+def _make_optimizer(model, cfg: FinetuneConfig):
+    params = [p for p in model.parameters() if p.requires_grad]
+    if cfg.method == "lora":  # few params: AdamW's two fp32 moments cost nothing
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
+    # Full: AdamW would need 8 more bytes per trained weight (0.85 GB here). Adafactor keeps only row
+    # and column averages of the squared gradient per matrix: a few MB.
+    from transformers.optimization import Adafactor
+
+    return Adafactor(params, lr=cfg.lr, scale_parameter=False, relative_step=False, warmup_init=False,
+                     beta1=None, weight_decay=0.0)
+
+
+def _lr_at(step: int, cfg: FinetuneConfig) -> float:
+    return cfg.lr * min(1.0, (step + 1) / (cfg.warmup_steps + 1))  # warm-up, then constant
+
+
+# --- checkpoints: safetensors for weights, optimizer moments and RNG state; JSON for the rest ------
+def _trainable_state(model, method: str) -> dict:
+    if method == "lora":
+        from peft import get_peft_model_state_dict
+
+        return {k: v.detach().contiguous() for k, v in get_peft_model_state_dict(model).items()}
+    return {n: p.detach().contiguous() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def _load_trainable(model, method: str, tensors: dict) -> None:
+    if method == "lora":
+        from peft import set_peft_model_state_dict
+
+        set_peft_model_state_dict(model, tensors)
+    else:
+        missing = model.load_state_dict(tensors, strict=False).unexpected_keys
+        if missing:
+            raise ValueError(f"checkpoint has weights this model lacks: {missing[:3]} ...")
+
+
+def _save_checkpoint(path: Path, model, opt, cfg: FinetuneConfig, state: dict) -> None:
+    from safetensors.torch import save_file
+
+    tmp = path.with_name(path.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_file(_trainable_state(model, cfg.method), tmp / "trainable.safetensors")
+    sd = opt.state_dict()
+    tensors, scalars = {}, {}
+    for pid, st in sd["state"].items():
+        for k, v in st.items():
+            if torch.is_tensor(v):
+                tensors[f"{pid}.{k}"] = v.contiguous()
+            else:
+                scalars[f"{pid}.{k}"] = v
+    tensors["rng.torch"] = torch.get_rng_state()
+    save_file(tensors, tmp / "optimizer.safetensors")
+    meta = {"param_groups": sd["param_groups"], "scalars": scalars, **state}
+    (tmp / "trainer_state.json").write_text(json.dumps(meta, indent=1))
+    shutil.rmtree(path, ignore_errors=True)
+    tmp.rename(path)  # atomic: an interrupted save never leaves a half checkpoint behind
+
+
+def _load_checkpoint(path: Path, model, opt, cfg: FinetuneConfig) -> dict:
+    from safetensors.torch import load_file
+
+    _load_trainable(model, cfg.method, load_file(path / "trainable.safetensors"))
+    meta = json.loads((path / "trainer_state.json").read_text())
+    tensors = load_file(path / "optimizer.safetensors")
+    torch.set_rng_state(tensors.pop("rng.torch"))
+    state: dict = {}
+    for key, v in list(tensors.items()) + list(meta["scalars"].items()):
+        pid, k = key.split(".", 1)
+        state.setdefault(int(pid), {})[k] = v
+    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    return meta
+
+
+# --- the training loop -------------------------------------------------------------------------------
+@dataclass
+class TrainResult:
+    """What a run cost and how its loss went. ``lm`` is the trained model (not saved to JSON).
+
+    Introduced in 02_finetune.ipynb.
+    """
+
+    method: str
+    steps: int  # optimizer steps done
+    losses: list[float]  # mean answer-token loss per step
+    epoch_ends: list[int]  # step number at the end of each epoch
+    trainable_params: int
+    total_params: int
+    wall_s: float  # whole run (incl. checkpoint writes), seconds; summed over resumed pieces
+    train_s: float  # forward + backward + step only, seconds
+    tokens: int  # tokens processed (prompt + answer; no padding exists)
+    target_tokens: int  # tokens with a loss (answers)
+    tokens_per_s: float
+    gflops: float  # matmul GFLOP done (see train_flops)
+    gflops_per_s: float
+    peak_gflops: float  # GEMM probe of this dtype and device
+    frac_peak: float  # gflops_per_s / peak_gflops
+    peak_rss_mb: float  # process peak resident memory at the end of training
+    peak_cuda_mb: float  # 0 on CPU
+    dtype: str
+    ckpt_dir: str
+    completed: bool = True
+    reused: bool = False  # loaded from a finished run in the cache, nothing trained
+    resumed_from: int = 0  # step the run continued from (0: started fresh)
+    lm: LM | None = field(default=None, repr=False)
+
+    def summary(self) -> dict:
+        d = {k: v for k, v in asdict(self).items() if k not in ("losses", "lm", "epoch_ends")}
+        d["final_loss"] = self.losses[-1] if self.losses else float("nan")
+        return d
+
+
+def _data_hash(tokenized) -> str:
+    return hashlib.sha256(json.dumps(tokenized).encode()).hexdigest()[:16]
+
+
+def finetune(lm: LM, examples: list, cfg: FinetuneConfig | None = None, *, stop_after: int | None = None,
+             progress: bool = True, out_dir: str | Path | None = None) -> TrainResult:
+    """Fine-tune ``lm`` on chat examples; resume from the last checkpoint; reuse a finished run.
+
+    The cache folder is keyed by the config, the tokenized data and the base model: re-running the
+    same call continues where an interrupted run stopped, or loads the finished weights instantly.
+    ``stop_after=k`` stops (after a checkpoint) at step k, to simulate an interruption.
+    ``lm.model`` is changed in place (LoRA layers injected / weights trained): load a fresh base to
+    compare. The trained model is ``result.lm``.
+
+    >>> res = finetune(lm, examples, FinetuneConfig(epochs=2))      # doctest: +SKIP
+    >>> res.trainable_params < res.total_params                     # doctest: +SKIP
+    True
+
+    Introduced in 02_finetune.ipynb.
+    """
+    cfg = cfg or FinetuneConfig()
+    examples = [_as_example(ex, i) for i, ex in enumerate(examples or [])]
+    if not examples:
+        raise ValueError("the training set is empty: pass at least one example (see lk.make_examples).")
+    if cfg.tokens_per_step > lm.max_context:
+        raise ContextTooLongError(f"FinetuneConfig.tokens_per_step={cfg.tokens_per_step} is longer than "
+                                  f"the model's context of {lm.max_context} tokens: lower it.")
+    tokenized = [tokenize_example(lm.tokenizer, ex, cfg.tokens_per_step) for ex in examples]
+    key = {"cfg": asdict(cfg), "data": _data_hash(tokenized), "base": lm.source, "name": lm.name,
+           "dtype": str(lm.dtype), "device": lm.device.type, "v": 1}
+    ckpt = Path(out_dir) if out_dir else artifact_dir("ft", key)
+    ckpt.mkdir(parents=True, exist_ok=True)
+    model = _prepare_model(lm, cfg)
+    opt = _make_optimizer(model, cfg)
+    done, last = ckpt / "final", ckpt / "last"
+    if (done / "result.json").exists():  # a finished run: load its weights, report its numbers
+        from safetensors.torch import load_file
+
+        _load_trainable(model, cfg.method, load_file(done / "trainable.safetensors"))
+        saved = json.loads((done / "result.json").read_text())
+        saved.update(reused=True)
+        return TrainResult(**saved, lm=_finish(lm, model))
+    state = {"step": 0, "losses": [], "epoch_ends": [], "wall_s": 0.0, "train_s": 0.0, "tokens": 0,
+             "target_tokens": 0, "flops": 0.0}
+    if (last / "trainer_state.json").exists():
+        meta = _load_checkpoint(last, model, opt, cfg)
+        state = {k: meta[k] for k in state}
+    resumed_from = state["step"]
+    return _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after, progress)
+
+
+def _finish(lm: LM, model) -> LM:
+    model.eval()
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if base.is_activation_checkpointing:
+        base.activation_checkpointing_disable()  # generation needs the KV cache back
+    return LM(model=model, tokenizer=lm.tokenizer, name=lm.name + "+ft", source=lm.source)
+
+
+def _train_step(model, row: Row, opt, cfg: FinetuneConfig, lr: float, device) -> float:
+    keep = (row.labels != -100).nonzero().squeeze(1)  # (n_targets,) positions that carry a loss
+    out = model(input_ids=row.input_ids[None].to(device), position_ids=row.position_ids[None].to(device),
+                logits_to_keep=keep.to(device),  # logits only where needed: (1, n_targets, vocab)
+                use_cache=False)  # with a KV cache transformers would not detect the packed row
+    loss = F.cross_entropy(out.logits[0].float(), row.labels[keep].to(device))
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], cfg.grad_clip)
+    for group in opt.param_groups:
+        group["lr"] = lr
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    return loss.item()
+
+
+def _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after, progress) -> TrainResult:
+    from tqdm.auto import tqdm
+
+    device = lm.device
+    plan = [_epoch_rows(tokenized, cfg, e) for e in range(cfg.epochs)]  # (epochs, rows): cheap, exact
+    total = sum(len(p) for p in plan)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    wall0, t_run, step = state["wall_s"], time.perf_counter(), 0
+    bar = tqdm(total=total, initial=state["step"], disable=not progress, desc=f"{cfg.method} fine-tune")
+    stopped = False
+    for epoch, rows in enumerate(plan):
+        for row in rows:
+            step += 1
+            if step <= state["step"]:
+                continue  # done before the interruption
+            t0 = time.perf_counter()
+            loss = _train_step(model, row, opt, cfg, _lr_at(step - 1, cfg), device)
+            state["train_s"] += time.perf_counter() - t0
+            state["losses"].append(loss)
+            state["tokens"] += row.input_ids.numel()
+            state["target_tokens"] += int((row.labels != -100).sum())
+            state["flops"] += train_flops(model, row, cfg.method)
+            state["step"] = step
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.3f}", epoch=epoch + 1)
+            end_of_epoch = row is rows[-1]
+            if end_of_epoch:
+                state["epoch_ends"].append(step)
+            if step % cfg.checkpoint_every == 0 or end_of_epoch or step == stop_after:
+                state["wall_s"] = wall0 + time.perf_counter() - t_run
+                _save_checkpoint(ckpt / "last", model, opt, cfg, state)
+            if end_of_epoch and cfg.method == "lora":  # small: keep each epoch's adapter for the knob
+                model.save_pretrained(ckpt / f"epoch-{epoch + 1}", safe_serialization=True)
+            if step == stop_after:
+                stopped = True
+                break
+        if stopped:
+            break
+    bar.close()
+    state["wall_s"] = wall0 + time.perf_counter() - t_run
+    res = _result(lm, model, cfg, state, ckpt, completed=not stopped, resumed_from=resumed_from)
+    if not stopped:
+        _save_final(ckpt, model, cfg, res)
+    return res
+
+
+def _save_final(ckpt: Path, model, cfg: FinetuneConfig, res: TrainResult) -> None:
+    from safetensors.torch import save_file
+
+    final = ckpt / "final"
+    final.mkdir(exist_ok=True)
+    save_file(_trainable_state(model, cfg.method), final / "trainable.safetensors")
+    if cfg.method == "lora":  # the standard peft folder too, for lk.load_adapter / PeftModel
+        model.save_pretrained(final / "adapter", safe_serialization=True)
+    (final / "result.json").write_text(json.dumps({k: v for k, v in asdict(res).items() if k != "lm"}))
+
+
+def _result(lm, model, cfg, state, ckpt, completed, resumed_from) -> TrainResult:
+    device = lm.device
+    peak = matmul_peak(lm.dtype, device)
+    train_s = max(state["train_s"], 1e-9)
+    gflops = state["flops"] / 1e9
+    return TrainResult(
+        method=cfg.method, steps=state["step"], losses=list(state["losses"]),
+        epoch_ends=list(state["epoch_ends"]),
+        trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
+        total_params=sum(p.numel() for p in model.parameters()),
+        wall_s=state["wall_s"], train_s=state["train_s"], tokens=state["tokens"],
+        target_tokens=state["target_tokens"], tokens_per_s=state["tokens"] / train_s, gflops=gflops,
+        gflops_per_s=gflops / train_s, peak_gflops=peak, frac_peak=gflops / train_s / peak,
+        peak_rss_mb=peak_rss_mb(),
+        peak_cuda_mb=torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else 0.0,
+        dtype=str(lm.dtype).split(".")[-1], ckpt_dir=str(ckpt), completed=completed,
+        resumed_from=resumed_from, lm=_finish(lm, model))
+
+
+def load_adapter(lm: LM, path: str | Path) -> LM:
+    """Put saved fine-tuned weights on a base model: a peft LoRA folder, a run's ``final/`` or its
+    ``epoch-k/`` folder (LoRA), or a full run's ``trainable.safetensors``. Safetensors only.
+
+    >>> ft = load_adapter(lk.load_generator(), res.ckpt_dir + "/final/adapter")   # doctest: +SKIP
+
+    Introduced in 02_finetune.ipynb.
+    """
+    path = Path(path)
+    if (path / "adapter" / "adapter_config.json").exists():
+        path = path / "adapter"
+    if (path / "adapter_config.json").exists():
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(lm.model, path, is_trainable=False)
+    elif (path / "trainable.safetensors").exists():
+        from safetensors.torch import load_file
+
+        model = lm.model
+        _load_trainable(model, "full", load_file(path / "trainable.safetensors"))
+    else:
+        raise FileNotFoundError(f"{path}: no adapter_config.json (LoRA) or trainable.safetensors (full "
+                                f"fine-tune) here; pass a run's ckpt_dir/final or an epoch-k folder.")
+    return LM(model=model.eval(), tokenizer=lm.tokenizer, name=lm.name + "+ft", source=lm.source)
+
+
+# --- evaluation: closed-book answers scored into the shared Record ---------------------------------
+def evaluate_closed_book(lm: LM, qa: list[QARecord], approach: str, phrasings=("question",),
+                         per_phrasing: int = 1, version: str = "v1", system: str = FT_SYSTEM,
+                         max_new_tokens: int = 32, batch_size: int = 16) -> list[Record]:
+    """Ask each question with no documents (the same short system prompt as training) and score it.
+
+    ``per_phrasing`` caps how many paraphrases of each kind are asked (1 keeps generation cheap).
+
+    >>> recs = evaluate_closed_book(lm, qa[:5], "base", phrasings=("train", "heldout"))  # doctest: +SKIP
+    >>> lk.summarize(recs)                                                               # doctest: +SKIP
+
+    Introduced in 02_finetune.ipynb.
+    """
+    asks = [(q, ph, text) for q in qa for ph in phrasings for text in _phrasing_texts(q, ph)[:per_phrasing]]
+    if not asks:
+        raise ValueError("nothing to evaluate: pass at least one QA record and one phrasing.")
+    gens = chat_generate(lm, [text for _, _, text in asks], max_new_tokens=max_new_tokens,
+                         batch_size=batch_size, system=system)
+    return [score(approach, q, g.text, phrasing=ph, question=text, version=version,
+                  t_prefill=g.t_prefill, t_decode=g.t_decode, prompt_tokens=g.prompt_tokens,
+                  completion_tokens=g.completion_tokens)
+            for (q, ph, text), g in zip(asks, gens)]

@@ -1,0 +1,271 @@
+"""The hybrid: a model fine-tuned to answer from retrieved passages (RAFT), then used with retrieval.
+
+RAFT (Zhang et al. 2024, arXiv 2403.10131): each training example is a question with a handful of
+retrieved passages. With probability ``p_oracle`` one of them is the *oracle* (the passage holding the
+answer), the rest are *distractors*; otherwise all are distractors. The target is the house-style cited
+answer. The model learns to find the answer among noise, to cite it, and to keep the style; at inference
+the same prompt is filled by the RAG retriever.
+
+Introduced in 03_hybrid.ipynb.
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+from .data import ABSTENTION, QARecord
+from .evaluate import contains_gold
+from .rag import ChunkConfig, build_prompt
+
+
+__all__ = ["HYBRID_SYSTEM", "HYBRID_CHUNKS", "RAFTConfig", "RAFTExample", "oracle_chunk", "pick_distractors",
+           "make_raft_examples", "raft_messages", "holdout_split", "train_raft", "HybridPipeline"]
+
+# The same system prompt in training and at inference: the model is trained on exactly what it will see.
+# Short on purpose: it is in every training example, and every token of it costs training time.
+HYBRID_SYSTEM = ("Answer from the passages in one sentence ending with the source id, e.g. [refund-policy]. "
+                 f"If they do not say, reply: {ABSTENTION}")
+# Passages of 60 words keep a 3-passage prompt near 300 tokens: RAFT trains on whole prompts, so the
+# passage length sets the training cost on a CPU (notebook 01's RAG chunks are longer).
+HYBRID_CHUNKS = ChunkConfig(size=60, overlap=15)
+DISTRACTOR_KINDS = ("retrieved", "random")
+TRAIN_PHRASINGS = ("question", "train")  # held-out paraphrases are never trained on
+
+
+@dataclass(frozen=True)
+class RAFTConfig:
+    """The RAFT recipe's knobs.
+
+    >>> RAFTConfig(p_oracle=0.8, n_distractors=2).k      # passages per prompt, train and inference
+    3
+
+    The ablation "no distractors" is ``RAFTConfig(p_oracle=1.0, n_distractors=0)``: the oracle alone.
+
+    Introduced in 03_hybrid.ipynb.
+    """
+
+    p_oracle: float = 0.8  # share of examples whose passages include the oracle (paper: 0.4 to 1.0)
+    n_distractors: int = 2  # irrelevant passages per example (paper: 4); prompt length grows with it
+    distractors: str = "retrieved"  # "retrieved": the retriever's top non-gold hits (hard); "random"
+    phrasings: tuple[str, ...] = TRAIN_PHRASINGS  # which wordings of each question become examples
+    include_unanswerable: bool = True  # unanswerable questions -> abstention over distractors only
+    seed: int = 0  # RNG seed: which examples lose the oracle, distractor order, passage order
+
+    def __post_init__(self):
+        if not isinstance(self.p_oracle, (int, float)) or not 0.0 <= self.p_oracle <= 1.0:
+            raise ValueError(f"RAFTConfig.p_oracle must be a probability in [0, 1], got {self.p_oracle!r}")
+        if not isinstance(self.n_distractors, int) or self.n_distractors < 0:
+            raise ValueError(f"RAFTConfig.n_distractors must be an int >= 0, got {self.n_distractors!r}")
+        if self.n_distractors == 0 and self.p_oracle < 1.0:
+            raise ValueError("RAFTConfig: with n_distractors=0 an example without the oracle would have no "
+                             "passage at all; set p_oracle=1.0 (oracle-only ablation) or n_distractors >= 1.")
+        if self.distractors not in DISTRACTOR_KINDS:
+            raise ValueError(f"RAFTConfig.distractors must be one of {DISTRACTOR_KINDS}, got {self.distractors!r}")
+        bad = set(self.phrasings) - set(TRAIN_PHRASINGS)
+        if not self.phrasings or bad:
+            raise ValueError(f"RAFTConfig.phrasings must be a non-empty subset of {TRAIN_PHRASINGS}, got "
+                             f"{self.phrasings!r} (held-out paraphrases are kept for evaluation)")
+
+    @property
+    def k(self) -> int:
+        """Passages per prompt: the oracle's slot plus the distractors."""
+        return 1 + self.n_distractors
+
+
+@dataclass
+class RAFTExample:
+    """One training example and how it was made (for inspection and for the ablation's bookkeeping)."""
+
+    qid: str
+    question: str
+    passages: list  # lk.Chunk objects in prompt order
+    has_oracle: bool
+    target: str  # the assistant turn: house-style cited answer or the abstention sentence
+
+    @property
+    def messages(self) -> list[dict]:
+        """The chat the fine-tune trains on: system, user (passages + question), assistant (target)."""
+        return raft_messages(self.question, self.passages, self.target)
+
+
+def raft_messages(question: str, passages: list, target: str | None = None) -> list[dict]:
+    """The hybrid's chat: the training prompt and the inference prompt are this same function.
+
+    >>> from labkit.rag import Chunk
+    >>> m = raft_messages("Why?", [Chunk("faq#0", "faq", "FAQ", "Because.")], "Because [faq].")
+    >>> [t["role"] for t in m]
+    ['system', 'user', 'assistant']
+
+    Introduced in 03_hybrid.ipynb.
+    """
+    msgs = [{"role": "system", "content": HYBRID_SYSTEM},
+            {"role": "user", "content": build_prompt(question, passages)}]
+    if target is not None:
+        msgs.append({"role": "assistant", "content": target})
+    return msgs
+
+
+def oracle_chunk(qa: QARecord, chunks: list, version: str = "v1"):
+    """The passage that answers ``qa``: a chunk of a gold document that contains the gold answer.
+
+    Falls back to the first chunk of the first gold document (the answer may be worded differently).
+    Returns None for an unanswerable question.
+
+    Introduced in 03_hybrid.ipynb.
+    """
+    if not qa.is_answerable(version):
+        return None
+    gold, aliases, doc_ids = qa.gold(version)
+    gold_chunks = [c for c in chunks if c.doc_id in doc_ids]
+    if not gold_chunks:
+        raise ValueError(f"oracle_chunk: question {qa.id!r} cites {list(doc_ids)} but no chunk comes from "
+                         f"those documents; index the {version} knowledge base the QA set refers to.")
+    return next((c for c in gold_chunks if contains_gold(c.text, [gold, *aliases])), gold_chunks[0])
+
+
+def pick_distractors(question: str, avoid_docs: set[str], retriever, n: int, kind: str,
+                     rng: random.Random) -> list:
+    """``n`` passages from documents outside ``avoid_docs``: the retriever's best (hard) or random ones.
+
+    Hard distractors are what retrieval really puts next to the answer, so training on them matches
+    inference; random ones are easier to ignore.
+
+    Introduced in 03_hybrid.ipynb.
+    """
+    if n == 0:
+        return []
+    pool = [c for c in retriever.chunks if c.doc_id not in avoid_docs]
+    if len(pool) < n:
+        raise ValueError(f"pick_distractors: only {len(pool)} passages lie outside the gold documents, "
+                         f"{n} requested; lower RAFTConfig.n_distractors.")
+    if kind == "random":
+        return rng.sample(pool, n)
+    by_id = {c.id: c for c in retriever.chunks}
+    hits = retriever.search([question], k=min(len(retriever.chunks), n + 12)).chunk_ids[0]
+    hard = [by_id[h] for h in hits if by_id[h].doc_id not in avoid_docs][:n]
+    rest = [c for c in pool if c not in hard]
+    return hard + rng.sample(rest, n - len(hard))  # rare: too few hits outside the gold documents
+
+
+def _target(qa: QARecord, version: str) -> str:
+    if not qa.is_answerable(version):
+        return ABSTENTION
+    return qa.styled_answer_v2 if version == "v2" and qa.styled_answer_v2 else qa.styled_answer
+
+
+def make_raft_examples(qa: list[QARecord], retriever, cfg: RAFTConfig | None = None,
+                       version: str = "v1") -> list[RAFTExample]:
+    """RAFT training examples: each wording of each question, with oracle + distractors, shuffled.
+
+    With probability ``1 - p_oracle`` the oracle is replaced by one more distractor and the target
+    stays the same (RAFT: the model must also remember, not only copy). Unanswerable questions get
+    distractors only and the abstention sentence. Seeded: the same config gives the same examples.
+
+    >>> ex = make_raft_examples(qa, index, RAFTConfig(n_distractors=2))   # doctest: +SKIP
+    >>> len(ex[0].passages), ex[0].target                                # doctest: +SKIP
+    (3, 'Refunds can be requested within 23 days [refund-policy].')
+
+    Introduced in 03_hybrid.ipynb.
+    """
+    cfg = cfg or RAFTConfig()
+    rng = random.Random(cfg.seed)
+    examples = []
+    for rec in qa:
+        if not rec.is_answerable(version) and not cfg.include_unanswerable:
+            continue
+        oracle = oracle_chunk(rec, retriever.chunks, version)
+        gold_docs = set(rec.gold(version)[2])
+        wordings = [w for p in cfg.phrasings for w in ([rec.question] if p == "question" else rec.paraphrases_train)]
+        for wording in wordings:
+            keep = oracle is not None and rng.random() < cfg.p_oracle
+            n_extra = cfg.k - (1 if keep else 0)  # always k passages: the inference prompt has k too
+            passages = ([oracle] if keep else []) + pick_distractors(wording, gold_docs, retriever, n_extra,
+                                                                     cfg.distractors, rng)
+            rng.shuffle(passages)  # the oracle's position must carry no signal
+            examples.append(RAFTExample(rec.id, wording, passages, keep, _target(rec, version)))
+    if not examples:
+        raise ValueError("make_raft_examples: no examples (empty QA list, or only unanswerable questions "
+                         "with include_unanswerable=False).")
+    return examples
+
+
+def holdout_split(qa: list[QARecord], n_eval: int = 48, seed: int = 0) -> tuple[list[QARecord], list[QARecord]]:
+    """(train, eval) records: a fixed seeded evaluation subset, stratified so it keeps the set's mix of
+    answerable, unanswerable and changed-in-v2 questions. The hybrid never trains on the eval records.
+
+    >>> train, test = holdout_split(qa, n_eval=48)        # doctest: +SKIP
+    >>> len(test), set(train) & set(test)                 # doctest: +SKIP
+    (48, set())
+
+    Introduced in 03_hybrid.ipynb.
+    """
+    if not 0 < n_eval < len(qa):
+        raise ValueError(f"holdout_split: n_eval must be in (0, {len(qa)}), got {n_eval}")
+    rng = random.Random(seed)
+    groups: dict[tuple, list[QARecord]] = {}
+    for rec in qa:
+        groups.setdefault((rec.answerable, rec.changed_in_v2), []).append(rec)
+    picked: set[str] = set()
+    for key in sorted(groups):  # each stratum in proportion, rounded; sorted: order-independent
+        members = sorted(groups[key], key=lambda r: r.id)
+        take = round(n_eval * len(members) / len(qa))
+        picked.update(r.id for r in rng.sample(members, min(take, len(members))))
+    rest = sorted((r for r in qa if r.id not in picked), key=lambda r: r.id)
+    while len(picked) < n_eval:  # rounding left a gap: top up from the rest
+        picked.add(rest.pop(rng.randrange(len(rest))).id)
+    evals = [r for r in qa if r.id in picked][:n_eval]
+    picked = {r.id for r in evals}
+    return [r for r in qa if r.id not in picked], evals
+
+
+def train_raft(lm, examples: list[RAFTExample], ft_cfg=None, progress: bool = True):
+    """Fine-tune ``lm`` on RAFT examples with the fine-tune module's trainer (LoRA by default).
+
+    A thin adapter: RAFT examples become ``lk.Example`` chats; ``lk.finetune`` does the training and
+    caches the adapter under ``lk.artifact_dir`` keyed by the data and the config, so a rerun reloads it.
+
+    >>> res = train_raft(lm, make_raft_examples(train_qa, index), lk.FinetuneConfig(epochs=1))  # doctest: +SKIP
+
+    Introduced in 03_hybrid.ipynb.
+    """
+    from .finetune import Example, FinetuneConfig, finetune
+
+    if not examples:
+        raise ValueError("train_raft got no examples: build them with make_raft_examples().")
+    chats = [Example(e.messages, e.qid, "raft" if e.has_oracle else "raft-no-oracle") for e in examples]
+    return finetune(lm, chats, ft_cfg or FinetuneConfig(), progress=progress)
+
+
+_DOC_TAG = re.compile(r"\[([a-z0-9][a-z0-9-]*)\]")
+
+
+class HybridPipeline:
+    """Inference for the hybrid: the RAG retriever's top-k passages, the RAFT-tuned model, the same prompt.
+
+    >>> hyb = HybridPipeline(raft_lm, index, top_k=RAFTConfig().k)      # doctest: +SKIP
+    >>> hyb.answer(["How long is the refund window?"])[0].text           # doctest: +SKIP
+    'Refunds can be requested within 23 days [refund-policy].'
+
+    No retrieval threshold: the model was trained to abstain when no passage answers. Use the
+    ``top_k`` it was trained with (``RAFTConfig.k``) unless the point is to test another.
+
+    Introduced in 03_hybrid.ipynb.
+    """
+
+    def __init__(self, lm, retriever, top_k: int = 3, max_new_tokens: int = 32, batch_size: int = 8):
+        from .rag import RAGConfig, RAGPipeline
+
+        self.lm, self.retriever, self.top_k = lm, retriever, top_k
+        # RAGPipeline builds the prompt with build_prompt, as raft_messages does: same layout as training.
+        # min_score=-1: never abstain on retrieval score (cosine >= -1); the model decides.
+        self._rag = RAGPipeline(lm, retriever, RAGConfig(top_k=top_k, min_score=-1.0,
+                                                        max_new_tokens=max_new_tokens,
+                                                        batch_size=batch_size, system=HYBRID_SYSTEM,
+                                                        few_shot=False))  # trained without examples
+
+    def answer(self, questions: list[str]) -> list:
+        answers = self._rag.answer(questions)
+        for a in answers:  # the model cites doc ids itself, not passage numbers
+            a.cited = a.cited + [t for t in _DOC_TAG.findall(a.text) if t not in a.cited]
+        return answers

@@ -1,0 +1,333 @@
+"""The side-by-side panel: one question, four systems (base, RAG, fine-tuned, hybrid), their answers,
+passages, latency, tokens and cost.
+
+Plain functions do the work (``compare`` -> Records, ``render_html`` -> an escaped HTML string,
+``static_table`` -> a DataFrame); :class:`Panel` is a thin ipywidgets layer over them, so the logic is
+tested without a browser and the results still show where widgets cannot render.
+
+Introduced in 04_side_by_side.ipynb.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from .cost import CostModel, cost_per_1k
+from .data import QARecord, check_house_style
+from .evaluate import Record, is_abstention, score
+from .generate import chat_generate
+
+__all__ = ["System", "closed_book", "find_qa", "compare", "highlight", "render_html",
+           "static_table", "Panel", "verdict"]
+
+TIMING_FIELDS = ("t_embed", "t_search", "t_prefill", "t_decode", "prompt_tokens", "completion_tokens")
+_DOC_TAG = re.compile(r"\[([a-z0-9][a-z0-9-]*)\]")  # a [doc-id] source tag in an answer
+
+
+def _answer_of(approach) -> Callable:
+    fn = approach.answer if hasattr(approach, "answer") else approach
+    if not callable(fn):
+        raise TypeError("a System's approach must be a function questions -> list[lk.Answer], or an "
+                        "object with such an .answer method (lk.RAGPipeline, lk.ClosedBook, ...)")
+    return fn
+
+
+@dataclass
+class System:
+    """A named question-answering system, per knowledge-base version.
+
+    ``v1`` / ``v2`` are approaches as notebook 01 defines them: a function questions -> ``lk.Answer``s
+    or an object with such an ``.answer`` method (``lk.RAGPipeline``, ``lk.ClosedBook``, ...).
+    ``v2=None`` means the v2 update never reaches the system (a closed-book model answers from its
+    weights whatever the documents say).
+
+    >>> echo = System("echo", lambda qs: [lk.Answer(q) for q in qs])     # doctest: +SKIP
+    >>> echo.answer(["hi"], "v2")[0].text                                # doctest: +SKIP
+    'hi'
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+
+    name: str
+    v1: object  # approach used with the v1 knowledge base
+    v2: object | None = None  # approach used with v2; None = the same as v1 (stale by construction)
+    upfront_s: float = 0.0  # measured seconds of machine time before the first query (index, training)
+    absorb_s: float | None = None  # measured seconds to absorb the v2 update; None = not applicable
+
+    def approach(self, version: str = "v1"):
+        if version not in ("v1", "v2"):
+            raise ValueError(f"version must be 'v1' or 'v2', got {version!r}")
+        return self.v2 if version == "v2" and self.v2 is not None else self.v1
+
+    def answer(self, questions: list[str], version: str = "v1") -> list:
+        out = _answer_of(self.approach(version))(list(questions))
+        if len(out) != len(questions):
+            raise RuntimeError(f"system {self.name!r} returned {len(out)} answers for {len(questions)} questions")
+        return out
+
+    def passage_texts(self, version: str = "v1") -> dict[str, str]:
+        """Passage id -> text for the passages this system can retrieve (empty for closed book)."""
+        approach = self.approach(version)
+        retriever = getattr(approach, "retriever", None)
+        return {c.id: c.search_text for c in getattr(retriever, "chunks", [])}
+
+
+def closed_book(lm, system: str | None = None, max_new_tokens: int = 32, batch_size: int = 16) -> Callable:
+    """An approach that answers from the weights only, the question sent as is (as the fine-tune saw it).
+
+    Use it for the base model and the closed-book fine-tuned model with the same ``system`` prompt, so
+    the two differ only in their weights (``lk.FT_SYSTEM`` is the fine-tune's training prompt).
+
+    >>> ft = System("ft", closed_book(ft_lm, lk.FT_SYSTEM))        # doctest: +SKIP
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+    from .rag import Answer
+
+    def answer(questions: list[str]) -> list:
+        gens = chat_generate(lm, list(questions), max_new_tokens=max_new_tokens, batch_size=batch_size,
+                             system=system)
+        return [Answer(g.text, t_prefill=g.t_prefill, t_decode=g.t_decode, prompt_tokens=g.prompt_tokens,
+                       completion_tokens=g.completion_tokens) for g in gens]
+
+    return answer
+
+
+def find_qa(question: str, qa: list[QARecord] | None) -> tuple[QARecord | None, str]:
+    """The QA record whose canonical or paraphrased wording is ``question`` (case/space-insensitive).
+
+    Returns (record, phrasing) with phrasing "question", "train" or "heldout"; (None, "typed") when the
+    question is not in the set, so it cannot be scored.
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+    key = " ".join(question.lower().split())
+    for rec in qa or []:
+        for phrasing, texts in (("question", [rec.question]), ("train", rec.paraphrases_train),
+                                ("heldout", rec.paraphrases_heldout)):
+            if any(" ".join(t.lower().split()) == key for t in texts):
+                return rec, phrasing
+    return None, "typed"
+
+
+def _cited(answer) -> list[str]:
+    """Doc ids the answer cites: what the approach reported, plus any [doc-id] tags in its text."""
+    cited = list(getattr(answer, "cited", []) or [])
+    return cited + [t for t in _DOC_TAG.findall(answer.text) if t not in cited]
+
+
+def _unscored(approach: str, question: str, answer, version: str) -> Record:
+    """A Record for a typed question without gold: correctness fields stay at their defaults."""
+    return Record(approach=approach, qid="typed", phrasing="typed", kb_version=version, question=question,
+                  answer=answer.text, answerable=False, abstained=is_abstention(answer.text),
+                  cited=_cited(answer), style_ok=check_house_style(answer.text).ok,
+                  passages=list(answer.passages), **answer.costs())
+
+
+def compare(question: str, systems: list[System], qa: list[QARecord] | QARecord | None = None,
+            version: str = "v1", texts: dict | None = None) -> list[Record]:
+    """Ask every system one question; one Record per system, scored when the question is in ``qa``.
+
+    ``qa`` is the QA set (the question is looked up by wording) or one QARecord. ``texts``, when given,
+    is filled with passage id -> passage text for ``render_html``.
+
+    >>> recs = compare("What is the refund window?", systems, qa=lk.load_qa())   # doctest: +SKIP
+    >>> [r.approach for r in recs]                                              # doctest: +SKIP
+    ['base', 'rag', 'ft', 'hybrid']
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+    if version not in ("v1", "v2"):
+        raise ValueError(f"version must be 'v1' or 'v2', got {version!r}")
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError("compare() needs a non-empty question string")
+    if isinstance(qa, QARecord):
+        rec, phrasing = qa, "question" if qa.question == question else "typed"
+    else:
+        rec, phrasing = find_qa(question, qa)
+    records = []
+    for system in systems:
+        ans = system.answer([question], version)[0]
+        if texts is not None and ans.passages:
+            known = system.passage_texts(version)
+            texts.update({pid: known.get(pid, "(passage text not available)") for pid in ans.passages})
+        if rec is None:
+            records.append(_unscored(system.name, question, ans, version))
+        else:
+            records.append(score(system.name, rec, ans.text, phrasing=phrasing, question=question,
+                                 version=version, cited=_cited(ans), passages=list(ans.passages),
+                                 **ans.costs()))
+    return records
+
+
+def _answer_core(answer: str) -> str:
+    """The answer without its source tag and final full stop: the part worth finding in a passage."""
+    return re.sub(r"\s*\[[^\]]*\]\s*\.?\s*$", "", answer).strip().rstrip(".").strip()
+
+
+def highlight(text: str, needles: list[str]) -> str:
+    """HTML-escape ``text`` and wrap every (case-insensitive) occurrence of a needle in ``<mark>``.
+
+    Spans are found in the raw text, merged when they overlap, and each piece is escaped on its own,
+    so a needle can never match inside an HTML entity and nothing unescaped reaches the page.
+
+    >>> highlight("Refunds within 23 days <b>", ["23 days"])
+    'Refunds within <mark>23 days</mark> &lt;b&gt;'
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+    spans = []
+    low = text.lower()
+    for needle in {n.strip().lower() for n in needles if n and len(n.strip()) >= 2}:
+        start = low.find(needle)
+        while start != -1:
+            spans.append((start, start + len(needle)))
+            start = low.find(needle, start + 1)
+    merged: list[list[int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    out, pos = [], 0
+    for a, b in merged:
+        out += [html.escape(text[pos:a]), "<mark>", html.escape(text[a:b]), "</mark>"]
+        pos = b
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def _needles(record: Record, qa: QARecord | None) -> list[str]:
+    """What to highlight in a passage: the gold answer and aliases, the answer, numbers in the answer."""
+    needles = [_answer_core(record.answer)]
+    needles += re.findall(r"\d[\d.,:]*\d(?:\s?%)?", record.answer)  # '23', '47.80', '07:30'
+    if qa is not None and qa.is_answerable(record.kb_version):
+        gold, aliases, _ = qa.gold(record.kb_version)
+        needles += [gold, *aliases]
+    return [n for n in needles if n]
+
+
+def _verdict(record: Record) -> str:
+    if record.qid == "typed":
+        return "— (no gold)"
+    if not record.answerable:
+        return "✓ declined" if record.abstained else "✗ answered an unanswerable question"
+    return "✓ correct" if record.contains else ("✗ declined" if record.abstained else "✗ wrong")
+
+
+def render_html(records: list[Record], texts: dict | None = None, qa: QARecord | None = None,
+                cost: CostModel | None = None) -> str:
+    """One HTML table, a row per system; every model output and typed text is escaped.
+
+    ``texts`` maps passage id -> text (filled by ``compare``); passages show with the answer/gold
+    highlighted. ``qa`` is the question's QA record when known (for the gold and the highlight).
+
+    >>> "&lt;script&gt;" in render_html([lk.Record("x", "q", "typed", "v1", "<script>", "", False)])  # doctest: +SKIP
+    True
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+    if not records:
+        return "<p>No answers yet.</p>"
+    texts, cost, esc = texts or {}, cost or CostModel(), html.escape
+    head = f"<p><b>Question</b> ({esc(records[0].kb_version)}): {esc(records[0].question)}</p>"
+    if qa is not None and qa.is_answerable(records[0].kb_version):
+        head += f"<p><b>Gold</b>: {esc(qa.gold(records[0].kb_version)[0])}</p>"
+    rows = []
+    for r in records:
+        passages = "".join(
+            f"<details><summary>{esc(pid)}</summary><div>{highlight(texts.get(pid, '(text not kept)'), _needles(r, qa))}"
+            f"</div></details>" for pid in r.passages) or "<i>none (closed book)</i>"
+        split = (f"embed {r.t_embed:.3f} + search {r.t_search:.3f} + prefill {r.t_prefill:.2f} + "
+                 f"decode {r.t_decode:.2f} = <b>{r.latency:.2f} s</b>")
+        usd = cost_per_1k(r.latency, r.prompt_tokens, r.completion_tokens, cost)
+        rows.append(f"<tr><td><b>{esc(r.approach)}</b></td><td>{esc(r.answer)}</td><td>{esc(_verdict(r))}</td>"
+                    f"<td>{passages}</td><td>{split}</td><td>{r.prompt_tokens} + {r.completion_tokens}</td>"
+                    f"<td>${usd:.4f}</td></tr>")
+    header = ("<tr><th>system</th><th>answer</th><th>verdict</th><th>passages</th><th>latency (s)</th>"
+              "<th>tokens (prompt + answer)</th><th>USD / 1k queries</th></tr>")
+    return f"{head}<table>{header}{''.join(rows)}</table>"
+
+
+def static_table(records: list[Record], cost: CostModel | None = None):
+    """The panel's content as a DataFrame: what shows where widgets cannot (GitHub, CI, nbconvert).
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+    import pandas as pd
+
+    cost = cost or CostModel()
+    return pd.DataFrame([{
+        "system": r.approach, "answer": r.answer, "verdict": _verdict(r), "passages": ", ".join(r.passages),
+        "latency_s": round(r.latency, 3), "prefill_s": round(r.t_prefill, 3), "decode_s": round(r.t_decode, 3),
+        "retrieval_s": round(r.t_embed + r.t_search, 4), "prompt_tokens": r.prompt_tokens,
+        "completion_tokens": r.completion_tokens,
+        "usd_per_1k": round(cost_per_1k(r.latency, r.prompt_tokens, r.completion_tokens, cost), 5),
+    } for r in records]).set_index("system")
+
+
+class Panel:
+    """ipywidgets panel: pick a QA question or type one, pick v1/v2, run the systems, see them side by side.
+
+    >>> panel = Panel(systems, lk.load_qa())      # doctest: +SKIP
+    >>> panel.widget                              # doctest: +SKIP
+
+    ``panel.run()`` is the button's callback; it works without a browser and keeps the last Records
+    in ``panel.records`` and the HTML in ``panel.html.value``.
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+
+    def __init__(self, systems: list[System], qa: list[QARecord], cost: CostModel | None = None,
+                 max_questions: int = 200):
+        import ipywidgets as w
+
+        self.systems, self.qa, self.cost = systems, list(qa), cost or CostModel()
+        options = [(f"{q.id}: {q.question}"[:110], q.question) for q in self.qa[:max_questions]]
+        self.pick = w.Dropdown(options=options, description="Question", layout=w.Layout(width="95%"))
+        self.typed = w.Text(placeholder="...or type your own question (overrides the list)",
+                            layout=w.Layout(width="95%"))
+        self.version = w.ToggleButtons(options=["v1", "v2"], value="v1", description="Knowledge base")
+        self.button = w.Button(description="Run the four systems", button_style="primary")
+        self.html = w.HTML()
+        self.records: list[Record] = []
+        self.button.on_click(self.run)
+        self.widget = w.VBox([self.pick, self.typed, self.version, self.button, self.html])
+
+    def question(self) -> str:
+        return self.typed.value.strip() or self.pick.value
+
+    def run(self, _button=None) -> list[Record]:
+        """The callback: compare() then render_html(); errors show in the panel, escaped."""
+        question, texts = self.question(), {}
+        try:
+            self.records = compare(question, self.systems, self.qa, self.version.value, texts)
+        except Exception as err:  # show the problem where the learner looks, and keep the panel alive
+            self.html.value = f"<pre>{html.escape(type(err).__name__ + ': ' + str(err))}</pre>"
+            raise
+        rec, _ = find_qa(question, self.qa)
+        self.html.value = render_html(self.records, texts, rec, self.cost)
+        return self.records
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def verdict(a: float, b: float, margin: float, higher_is_better: bool = True) -> str:
+    """A claim "A beats B" read off two measured numbers: holds, does not hold, or depends (within noise).
+
+    ``margin`` is the smallest difference the run can resolve, e.g. one question's share of the set.
+
+    >>> verdict(0.80, 0.60, margin=0.05), verdict(0.61, 0.60, margin=0.05), verdict(0.5, 0.7, margin=0.05)
+    ('holds', 'depends (within noise)', 'does not hold')
+
+    Introduced in 03_hybrid.ipynb.
+    """
+    diff = (a - b) if higher_is_better else (b - a)
+    if abs(diff) <= margin:
+        return "depends (within noise)"
+    return "holds" if diff > 0 else "does not hold"

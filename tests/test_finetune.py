@@ -1,0 +1,229 @@
+"""Fine-tuning: label masking, packing, training, checkpoints/resume, adapters, bad input (tiny model)."""
+import json
+
+import pytest
+import torch
+
+import labkit as lk
+from labkit.data import parse_qa_line
+
+# Fast settings for the tiny random model: a few 128-token steps.
+FAST = dict(tokens_per_step=128, epochs=2, lr=1e-2, checkpoint_every=2, warmup_steps=0)
+
+
+def _qa(i, answerable=True):
+    ans = f"{20 + i} days" if answerable else None
+    return parse_qa_line(json.dumps({
+        "id": f"q{i}", "question": f"How long is refund window {i}?", "answer": ans, "aliases": [],
+        "doc_ids": ["refund-policy"] if answerable else [], "paraphrases_train": [f"Refund window {i}?"],
+        "paraphrases_heldout": [f"What is the length of window {i}?"], "answerable": answerable,
+        "category": "policy", "changed_in_v2": False, "answer_v2": ans, "aliases_v2": [],
+        "doc_ids_v2": ["refund-policy"] if answerable else [], "answerable_v2": answerable,
+        "styled_answer": f"Refunds take {20 + i} days [refund-policy]." if answerable else lk.ABSTENTION,
+        "styled_answer_v2": None}), "fixture")
+
+
+QA = [_qa(i) for i in range(6)] + [_qa(9, answerable=False)]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny matmuls: one thread is as fast, and far faster when other jobs share the cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def _run_dir(tmp_path, monkeypatch):
+    global RUN_DIR
+    RUN_DIR = tmp_path / "run"  # every test trains from scratch in its own folder
+
+
+def _run(cfg_kw=None, examples=None, seed=0, **kw):
+    lm = lk.tiny_generator(seed=seed)
+    cfg = lk.FinetuneConfig(**{**FAST, **(cfg_kw or {})})
+    ex = examples if examples is not None else lk.make_examples(QA[:6], kind="knowledge")
+    return lk.finetune(lm, ex, cfg, progress=False, out_dir=kw.pop("out_dir", RUN_DIR / str(cfg_kw)), **kw)
+
+
+def test_labels_mask_the_prompt_and_keep_the_answer(tiny_lm):
+    ex = lk.make_examples(QA[:1], kind="knowledge", phrasings=("question",))[0]
+    ids, labels = lk.tokenize_example(tiny_lm.tokenizer, ex, 512)
+    assert len(ids) == len(labels)
+    targets = [l for l in labels if l != -100]
+    tok = tiny_lm.tokenizer
+    assert tok.decode(targets) == "20 days<|im_end|>"
+    # labels are next-token targets: wherever set, they equal the following input id
+    assert all(l == ids[t + 1] for t, l in enumerate(labels) if l != -100)
+    prompt = tok.apply_chat_template(ex.messages[:-1], add_generation_prompt=True, tokenize=False)
+    n_prompt = len(tok(prompt, add_special_tokens=False)["input_ids"])
+    assert all(l == -100 for l in labels[:n_prompt - 1]) and labels[-1] == -100
+    # and the ids are exactly what the chat template renders for the whole conversation
+    full = tok(tok.apply_chat_template(ex.messages, tokenize=False), add_special_tokens=False)["input_ids"]
+    assert full[:len(ids)] == ids
+
+
+@pytest.mark.parametrize("row_len", [40, 64, 128])
+def test_pack_keeps_every_token_and_restarts_positions(tiny_lm, row_len):
+    tok = [lk.tokenize_example(tiny_lm.tokenizer, e, row_len) for e in lk.make_examples(QA[:6])]
+    rows = lk.pack(tok, row_len)
+    assert all(r.input_ids.numel() <= row_len for r in rows)
+    assert sum(r.n_examples for r in rows) == len(tok)
+    assert torch.cat([r.input_ids for r in rows]).tolist() == [t for ids, _ in tok for t in ids]
+    assert torch.cat([r.labels for r in rows]).tolist() == [t for _, lab in tok for t in lab]
+    starts = sum(int((r.position_ids == 0).sum()) for r in rows)
+    assert starts == len(tok)
+
+
+def test_packed_row_equals_separate_examples(tiny_lm):
+    """The block-diagonal mask from position_ids: packing changes no logit."""
+    tok = [lk.tokenize_example(tiny_lm.tokenizer, e, 256) for e in lk.make_examples(QA[:3], phrasings=("question",))]
+    row = lk.pack(tok, 256)[0]
+    assert row.n_examples == 3
+    with torch.no_grad():
+        packed = tiny_lm.model(input_ids=row.input_ids[None], position_ids=row.position_ids[None],
+                              use_cache=False).logits[0]
+        alone = torch.cat([tiny_lm.model(input_ids=torch.tensor([ids])).logits[0] for ids, _ in tok])
+    torch.testing.assert_close(packed, alone, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("method", ["lora", "full"])
+def test_loss_decreases_on_a_tiny_overfit(method):
+    lm = lk.tiny_generator(seed=0)
+    with torch.no_grad():  # random init (std 0.02) caps logits at ~1 after the final norm: widen the range
+        lm.model.model.embed_tokens.weight.mul_(50)
+    ex = lk.make_examples(QA[:2], phrasings=("question",))  # 2 examples, one row per step
+    cfg = lk.FinetuneConfig(method=method, epochs=8, lr=1e-2, checkpoint_every=100, tokens_per_step=128,
+                            warmup_steps=0)
+    res = lk.finetune(lm, ex, cfg, progress=False, out_dir=RUN_DIR)
+    assert res.completed and res.steps == len(res.losses) == 8
+    first, last = sum(res.losses[:2]) / 2, sum(res.losses[-2:]) / 2
+    assert last < 0.5 * first
+    assert 0 < res.trainable_params < res.total_params
+    assert res.tokens_per_s > 0 and res.gflops > 0 and 0 < res.frac_peak
+    assert res.peak_rss_mb > 0
+
+
+def test_lora_trains_only_adapters_and_full_freezes_the_embedding():
+    lora = _run({"epochs": 1})
+    names = [n for n, p in lora.lm.model.named_parameters() if p.requires_grad]
+    assert names and all("lora_" in n for n in names)
+    full = _run({"method": "full", "epochs": 1, "lr": 1e-3})
+    frozen = [n for n, p in full.lm.model.named_parameters() if not p.requires_grad]
+    assert frozen == ["model.embed_tokens.weight"]
+
+
+def test_same_seed_same_run_different_seed_different_run():
+    a, b = _run(out_dir=RUN_DIR / "a"), _run(out_dir=RUN_DIR / "b")
+    assert a.losses == b.losses
+    c = _run({"seed": 1})
+    assert c.losses != a.losses
+
+
+def test_adapter_saves_as_safetensors_and_reloads_to_identical_outputs():
+    res = _run()
+    folder = f"{res.ckpt_dir}/final/adapter"
+    import os
+
+    files = os.listdir(folder)
+    assert "adapter_model.safetensors" in files and not any(f.endswith((".bin", ".pt")) for f in files)
+    ids = torch.tensor([[1, 504, 2734, 314, 253, 1345]])
+    with torch.no_grad():
+        trained = res.lm.model(input_ids=ids).logits
+        reloaded = lk.load_adapter(lk.tiny_generator(seed=0), folder).model(input_ids=ids).logits
+        base = lk.tiny_generator(seed=0).model(input_ids=ids).logits
+    torch.testing.assert_close(trained, reloaded)
+    assert not torch.allclose(trained, base)  # the adapter changed something
+
+
+def test_finished_run_is_reused_from_the_cache():
+    first = _run(out_dir=RUN_DIR / "same")
+    again = _run(out_dir=RUN_DIR / "same")
+    assert again.reused and not first.reused and again.losses == first.losses
+    ids = torch.tensor([[1, 504, 2734]])
+    with torch.no_grad():
+        torch.testing.assert_close(first.lm.model(input_ids=ids).logits, again.lm.model(input_ids=ids).logits)
+
+
+@pytest.mark.parametrize("method", ["lora", "full"])
+def test_interrupted_run_resumes_from_its_checkpoint(method):
+    kw = {"method": method, "epochs": 3, "lr": 1e-2 if method == "lora" else 1e-3}
+    whole = _run(kw)
+    # a fresh cache: the same run stopped at step 3, then re-run
+    part = _run(kw, stop_after=3, out_dir=RUN_DIR / "interrupted")
+    assert not part.completed and part.steps == 3
+    rest = _run(kw, out_dir=RUN_DIR / "interrupted")
+    assert rest.resumed_from == 3 and rest.completed and rest.steps == whole.steps
+    assert rest.losses == pytest.approx(whole.losses, rel=1e-5, abs=1e-6)
+    ids = torch.tensor([[1, 504, 2734, 314]])
+    with torch.no_grad():
+        torch.testing.assert_close(rest.lm.model(input_ids=ids).logits, whole.lm.model(input_ids=ids).logits)
+
+
+def test_empty_training_set_is_a_clear_error():
+    with pytest.raises(ValueError, match="training set is empty"):
+        _run(examples=[])
+
+
+def test_record_without_answer_is_a_clear_error():
+    with pytest.raises(ValueError, match="q9.*no answer"):
+        lk.make_examples(QA, kind="knowledge")
+    bad = {"messages": [{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": ""}]}
+    with pytest.raises(ValueError, match="example 0 .*has no answer"):
+        _run(examples=[bad])
+
+
+def test_behaviour_examples_use_house_style_and_abstention():
+    ex = lk.make_examples(QA, kind="behaviour", phrasings=("question",))
+    answers = {e.qid: e.messages[-1]["content"] for e in ex}
+    assert answers["q9"] == lk.ABSTENTION
+    assert all(lk.check_house_style(a).ok for a in answers.values())
+
+
+def test_bad_lora_target_module_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"target_modules \['qkv_proj'\].*q_proj"):
+        _run({"target_modules": ("q_proj", "qkv_proj")})
+
+
+def test_sequence_longer_than_context_is_a_clear_error():
+    long = {"messages": [{"role": "user", "content": "word " * 300}, {"role": "assistant", "content": "ok"}]}
+    with pytest.raises(lk.ContextTooLongError, match="longer than the 128-token row"):
+        _run(examples=[long])
+    with pytest.raises(lk.ContextTooLongError, match="context of 512"):
+        _run({"tokens_per_step": 1024})
+
+
+@pytest.mark.parametrize("field, value", [("method", "qlora"), ("r", 0), ("lr", 0.0), ("epochs", 0),
+                                          ("dropout", 1.0), ("tokens_per_step", 4)])
+def test_config_validation(field, value):
+    with pytest.raises(ValueError, match=field):
+        lk.FinetuneConfig(**{field: value})
+
+
+def test_train_flops_full_adds_exactly_the_weight_gradients(tiny_lm):
+    tok = [lk.tokenize_example(tiny_lm.tokenizer, e, 128) for e in lk.make_examples(QA[:3])]
+    row = lk.pack(tok, 128)[0]
+    full = lk.train_flops(tiny_lm.model, row, "full")
+    frozen = lk.train_flops(tiny_lm.model, row, "lora")  # no adapters attached: frozen weights only
+    p_lin = sum(m.weight.numel() for m in tiny_lm.model.model.layers.modules() if isinstance(m, torch.nn.Linear))
+    assert full - frozen == 2 * p_lin * row.input_ids.numel()
+    n_tgt = int((row.labels != -100).sum())
+    assert frozen > 4 * p_lin * row.input_ids.numel() + 4 * tiny_lm.model.lm_head.weight.numel() * n_tgt
+
+
+def test_evaluate_closed_book_returns_shared_records(tiny_lm):
+    recs = lk.evaluate_closed_book(tiny_lm, QA[:2], "base", phrasings=("train", "heldout"), max_new_tokens=4)
+    assert [(r.qid, r.phrasing) for r in recs] == [("q0", "train"), ("q0", "heldout"), ("q1", "train"),
+                                                  ("q1", "heldout")]
+    assert all(isinstance(r, lk.Record) and r.approach == "base" for r in recs)
+    assert recs[1].question == QA[0].paraphrases_heldout[0]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_training_runs_on_cuda_when_present():
+    lm = lk.tiny_generator()
+    lm.model.to("cuda")
+    res = lk.finetune(lm, lk.make_examples(QA[:6]), lk.FinetuneConfig(**FAST), progress=False)
+    assert res.lm.device.type == "cuda" and res.peak_cuda_mb > 0

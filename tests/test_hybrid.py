@@ -1,0 +1,143 @@
+"""RAFT examples (oracle + distractors, seeded), config validation, and the hybrid's inference prompt."""
+import json
+
+import pytest
+
+import labkit as lk
+from labkit.data import Document
+from labkit.hybrid import (HYBRID_SYSTEM, HybridPipeline, RAFTConfig, holdout_split, make_raft_examples, oracle_chunk,
+                           raft_messages)
+from labkit.rag import BM25Index, build_prompt, chunk_corpus
+
+DOCS = {
+    "refund-policy": ("Refund policy", "Customers can request a refund within 23 days of purchase."),
+    "pricing": ("Pricing", "The Team plan costs 47.80 EUR per seat per month."),
+    "office-hours": ("Support hours", "Support answers phone calls from 07:30 to 18:00 on weekdays."),
+    "release-3-2": ("Release 3.2", "Version 3.2 adds the zebracorn importer and dark mode."),
+    "security": ("Security", "Backups are encrypted and kept for 90 days in two regions."),
+    "careers": ("Careers", "The company hires remote engineers in twelve countries."),
+}
+
+
+def qa_line(qid, question, answer, doc):
+    ok = answer is not None
+    return {"id": qid, "question": question, "answer": answer, "aliases": [], "doc_ids": [doc] if ok else [],
+            "paraphrases_train": [f"Quick one: {question}", f"Please tell me: {question}"],
+            "paraphrases_heldout": [f"HELDOUT {question}"], "answerable": ok, "category": "fact",
+            "changed_in_v2": False, "answer_v2": answer, "aliases_v2": [], "doc_ids_v2": [doc] if ok else [],
+            "answerable_v2": ok, "styled_answer": f"It is {answer} [{doc}]." if ok else lk.ABSTENTION,
+            "styled_answer_v2": None}
+
+
+@pytest.fixture()
+def qa(tmp_path):
+    rows = [qa_line("q1", "How many days do I have to request a refund?", "23 days", "refund-policy"),
+            qa_line("q2", "What does the Team plan cost per seat?", "47.80 EUR", "pricing"),
+            qa_line("q3", "When does phone support open?", "07:30", "office-hours"),
+            qa_line("q4", "Which importer was added in version 3.2?", "zebracorn importer", "release-3-2"),
+            qa_line("u1", "Who is the chief financial officer?", None, None)]
+    path = tmp_path / "qa.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return lk.load_qa(path)
+
+
+@pytest.fixture()
+def index():
+    return BM25Index(chunk_corpus([Document(i, t, "faq", b) for i, (t, b) in DOCS.items()]))
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"p_oracle": 1.5}, "p_oracle"), ({"p_oracle": -0.1}, "p_oracle"), ({"n_distractors": -1}, "n_distractors"),
+    ({"n_distractors": 0, "p_oracle": 0.8}, "no passage"), ({"distractors": "nearest"}, "distractors"),
+    ({"phrasings": ("question", "heldout")}, "held-out"), ({"phrasings": ()}, "phrasings"),
+])
+def test_config_refuses_bad_values(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        RAFTConfig(**kwargs)
+
+
+@pytest.mark.parametrize("n_distractors, kind", [(1, "retrieved"), (2, "retrieved"), (3, "random")])
+def test_examples_have_k_passages_and_distractors_avoid_gold_docs(qa, index, n_distractors, kind):
+    cfg = RAFTConfig(p_oracle=0.5, n_distractors=n_distractors, distractors=kind, seed=1)
+    examples = make_raft_examples(qa, index, cfg)
+    assert len(examples) == len(qa) * 3  # canonical + 2 train paraphrases, unanswerable included
+    by_qid = {r.id: r for r in qa}
+    for ex in examples:
+        gold = set(by_qid[ex.qid].doc_ids)
+        assert len(ex.passages) == cfg.k and len({p.id for p in ex.passages}) == cfg.k
+        assert sum(p.doc_id in gold for p in ex.passages) == int(ex.has_oracle)
+        assert "HELDOUT" not in ex.question
+
+
+def test_unanswerable_gets_abstention_and_no_oracle(qa, index):
+    examples = [e for e in make_raft_examples(qa, index, RAFTConfig(p_oracle=1.0)) if e.qid == "u1"]
+    assert len(examples) == 3 and all(e.target == lk.ABSTENTION and not e.has_oracle for e in examples)
+
+
+@pytest.mark.parametrize("p_oracle", [0.0, 0.5, 1.0])
+def test_oracle_share_follows_p_oracle(qa, index, p_oracle):
+    ex = [e for e in make_raft_examples(qa * 25, index, RAFTConfig(p_oracle=p_oracle, seed=3)) if e.qid != "u1"]
+    share = sum(e.has_oracle for e in ex) / len(ex)
+    assert abs(share - p_oracle) < 0.1
+    assert all(e.target.endswith("].") for e in ex)  # the target keeps its cited answer even without the oracle
+
+
+def test_seeded_and_shuffled(qa, index):
+    a = make_raft_examples(qa * 10, index, RAFTConfig(seed=7))
+    b = make_raft_examples(qa * 10, index, RAFTConfig(seed=7))
+    c = make_raft_examples(qa * 10, index, RAFTConfig(seed=8))
+    ids = lambda exs: [[p.id for p in e.passages] for e in exs]  # noqa: E731
+    assert ids(a) == ids(b) and ids(a) != ids(c)
+    gold = {r.id: set(r.doc_ids) for r in qa}
+    positions = {[p.doc_id in gold[e.qid] for p in e.passages].index(True) for e in a if e.has_oracle}
+    assert len(positions) > 1  # the oracle is not always first
+
+
+def test_oracle_only_ablation(qa, index):
+    ex = make_raft_examples(qa, index, RAFTConfig(p_oracle=1.0, n_distractors=0, include_unanswerable=False))
+    assert len(ex) == 4 * 3 and all(len(e.passages) == 1 and e.has_oracle for e in ex)
+
+
+def test_oracle_chunk_contains_the_answer(qa, index):
+    assert "23 days" in oracle_chunk(qa[0], index.chunks).text
+    assert oracle_chunk(qa[4], index.chunks) is None
+    with pytest.raises(ValueError, match="no chunk"):
+        oracle_chunk(qa[0], [c for c in index.chunks if c.doc_id != "refund-policy"])
+
+
+def test_training_and_inference_prompts_are_the_same(qa, index, tiny_lm, monkeypatch):
+    seen = {}
+    import labkit.rag as rag
+
+    def spy(lm, prompts, max_new_tokens, batch_size, system, shots=()):
+        seen["prompts"], seen["system"], seen["shots"] = prompts, system, list(shots)
+        return [lk.Generation("It is 23 days [refund-policy].", 10, 5, 0.1, 0.1) for _ in prompts]
+
+    monkeypatch.setattr(rag, "_generate_sorted", spy)
+    cfg = RAFTConfig(n_distractors=2)
+    hyb = HybridPipeline(tiny_lm, index, top_k=cfg.k)
+    out = hyb.answer([qa[0].question])
+    passages = [{c.id: c for c in index.chunks}[p] for p in out[0].passages]
+    train = raft_messages(qa[0].question, passages, "x")
+    assert len(passages) == cfg.k
+    assert seen["system"] == train[0]["content"] == HYBRID_SYSTEM
+    assert seen["prompts"] == [train[1]["content"]] == [build_prompt(qa[0].question, passages)]
+    assert seen["shots"] == []  # trained without worked examples, so asked without them
+    assert out[0].cited == ["refund-policy"]
+
+
+def test_hybrid_pipeline_runs_on_a_tiny_model(qa, index, tiny_lm):
+    recs = lk.run_approach("hybrid", HybridPipeline(tiny_lm, index, top_k=2,
+                                                    max_new_tokens=4), qa[:2])
+    assert len(recs) == 2 and all(len(r.passages) == 2 and r.prompt_tokens > 0 for r in recs)
+
+
+def test_holdout_split_is_disjoint_stratified_and_seeded(qa):
+    big = [r for r in qa]
+    train, test = holdout_split(big, n_eval=2, seed=0)
+    assert len(test) == 2 and not {r.id for r in train} & {r.id for r in test}
+    assert {r.id for r in train} | {r.id for r in test} == {r.id for r in qa}
+    again = holdout_split(big, n_eval=2, seed=0)[1]
+    assert [r.id for r in again] == [r.id for r in test]
+    with pytest.raises(ValueError, match="n_eval"):
+        holdout_split(big, n_eval=len(big))

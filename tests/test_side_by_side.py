@@ -1,0 +1,151 @@
+"""The side-by-side panel without a browser: compare() -> Records, escaping, highlighting, the callback."""
+import json
+
+import pytest
+
+import labkit as lk
+from labkit.data import Document
+from labkit.rag import Answer, BM25Index, ClosedBook, RAGConfig, RAGPipeline, chunk_corpus
+from labkit.side_by_side import Panel, System, compare, find_qa, highlight, render_html, static_table
+
+XSS = "<script>alert(1)</script>"
+DOCS = {"refund-policy": ("Refund policy", "Customers can request a refund within 23 days of purchase."),
+        "pricing": ("Pricing", "The Team plan costs 47.80 EUR per seat per month.")}
+
+
+def qa_line(qid, question, answer, doc, answer_v2=None):
+    return {"id": qid, "question": question, "answer": answer, "aliases": [], "doc_ids": [doc],
+            "paraphrases_train": ["Quick one: " + question], "paraphrases_heldout": ["Tell me: " + question],
+            "answerable": True, "category": "fact", "changed_in_v2": answer_v2 is not None,
+            "answer_v2": answer_v2 or answer, "aliases_v2": [], "doc_ids_v2": [doc], "answerable_v2": True,
+            "styled_answer": f"{answer} [{doc}].", "styled_answer_v2": None}
+
+
+@pytest.fixture()
+def qa(tmp_path):
+    path = tmp_path / "qa.jsonl"
+    lines = [qa_line("q1", "How many days do I have to request a refund?", "23 days", "refund-policy", "30 days"),
+             qa_line("q2", "What does the Team plan cost per seat?", "47.80 EUR", "pricing")]
+    path.write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    return lk.load_qa(path)
+
+
+@pytest.fixture()
+def index():
+    return BM25Index(chunk_corpus([Document(i, t, "faq", b) for i, (t, b) in DOCS.items()]))
+
+
+def fixed(text, passages=()):
+    """An approach that always says ``text``: the panel's logic without a model."""
+    return lambda qs: [Answer(text, list(passages), t_prefill=0.1, t_decode=0.2, prompt_tokens=50,
+                              completion_tokens=5) for _ in qs]
+
+
+def four_systems(index):
+    rag = RAGPipeline(None, index)  # only .retriever is used by passage_texts
+    rag.answer = fixed("23 days [refund-policy].", ["refund-policy#0"])
+    return [System("base", fixed("I think 14 days.")), System("rag", rag),
+            System("ft", fixed("23 days [refund-policy].")), System("hybrid", fixed(XSS))]
+
+
+def test_compare_scores_each_system_against_the_gold(qa, index):
+    texts = {}
+    recs = compare(qa[0].question, four_systems(index), qa, "v1", texts)
+    assert [r.approach for r in recs] == ["base", "rag", "ft", "hybrid"]
+    assert [r.contains for r in recs] == [False, True, True, False]
+    assert recs[1].passages == ["refund-policy#0"] and "23 days" in texts["refund-policy#0"]
+    assert recs[1].cited == ["refund-policy"] and recs[1].citation_ok is True
+
+
+def test_version_toggle_scores_against_v2_gold(qa, index):
+    recs = compare(qa[0].question, four_systems(index), qa, "v2")
+    assert all(r.kb_version == "v2" for r in recs)
+    assert not any(r.contains for r in recs)  # gold is now 30 days; every fixed answer says 23
+
+
+@pytest.mark.parametrize("question, phrasing", [("quick one: how many days do I have to request a refund?", "train"),
+                                                ("Tell me: How many days do I have to request a refund?", "heldout"),
+                                                ("Something else entirely?", "typed")])
+def test_find_qa_matches_every_wording(qa, question, phrasing):
+    rec, got = find_qa(question, qa)
+    assert got == phrasing and (rec is None) == (phrasing == "typed")
+
+
+def test_typed_question_is_unscored_and_everything_is_escaped(qa, index):
+    texts = {}
+    recs = compare(f"What is {XSS}?", four_systems(index), qa, "v1", texts)
+    assert all(r.qid == "typed" and not r.em for r in recs)
+    page = render_html(recs, texts)
+    assert XSS not in page and "<script" not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2  # the question once, the answer once
+    assert "no gold" in page
+
+
+@pytest.mark.parametrize("text, needles, expected", [
+    ("Refunds within 23 days <b>", ["23 days"], "Refunds within <mark>23 days</mark> &lt;b&gt;"),
+    ("a&b costs 47.80 EUR", ["47.80 EUR", "47.80"], "a&amp;b costs <mark>47.80 EUR</mark>"),  # overlaps merge
+    ("AMP amp", ["amp"], "<mark>AMP</mark> <mark>amp</mark>"),  # case-insensitive, every occurrence
+    ("x <script>", ["script"], "x &lt;<mark>script</mark>&gt;"),  # escaped around the mark, never raw
+    ("nothing here", ["zzz", ""], "nothing here"),
+])
+def test_highlight_escapes_then_marks(text, needles, expected):
+    assert highlight(text, needles) == expected
+
+
+def test_render_html_marks_the_gold_in_the_passage(qa, index):
+    texts = {}
+    recs = compare(qa[0].question, four_systems(index), qa, "v1", texts)
+    page = render_html(recs, texts, qa[0])
+    assert "<mark>23 days</mark>" in page and "none (closed book)" in page
+
+
+def test_static_table_has_one_row_per_system(qa, index):
+    table = static_table(compare(qa[1].question, four_systems(index), qa))
+    assert list(table.index) == ["base", "rag", "ft", "hybrid"]
+    assert (table.latency_s == 0.3).all() and (table.usd_per_1k > 0).all()
+
+
+def test_panel_callback_without_a_browser(qa, index):
+    panel = Panel(four_systems(index), qa)
+    panel.typed.value = f"{XSS} refund?"
+    recs = panel.run()
+    assert len(recs) == 4 and XSS not in panel.html.value and "&lt;script&gt;" in panel.html.value
+    panel.typed.value, panel.version.value = "", "v2"
+    panel.pick.value = qa[0].question
+    recs = panel.run()
+    assert [r.kb_version for r in recs] == ["v2"] * 4 and recs[0].qid == "q1"
+
+
+def test_system_v2_none_means_stale_and_bad_approach_is_refused(index):
+    calls = []
+    stale = System("ft", lambda qs: calls.append(len(qs)) or [Answer("x") for _ in qs])
+    assert stale.approach("v2") is stale.approach("v1")
+    stale.answer(["a", "b"], "v2")
+    assert calls == [2]
+    with pytest.raises(TypeError, match="answer"):
+        System("bad", 42).answer(["q"])
+    with pytest.raises(RuntimeError, match="returned 0 answers"):
+        System("short", lambda qs: []).answer(["q"])
+
+
+def test_real_pipelines_on_a_tiny_model(qa, index, tiny_lm):
+    systems = [System("base", ClosedBook(tiny_lm, max_new_tokens=4)),
+               System("rag", RAGPipeline(tiny_lm, index, RAGConfig(top_k=1, max_new_tokens=4)))]
+    texts = {}
+    recs = compare(qa[1].question, systems, qa, "v1", texts)
+    assert [r.approach for r in recs] == ["base", "rag"]
+    assert recs[0].passages == [] and len(recs[1].passages) == 1 and recs[1].passages[0] in texts
+    assert all(r.prompt_tokens > 0 and r.t_prefill > 0 for r in recs)
+    assert recs[1].prompt_tokens > recs[0].prompt_tokens  # the passage is in RAG's prompt
+
+
+def test_closed_book_sends_the_question_as_is(qa, tiny_lm):
+    from labkit.side_by_side import closed_book
+
+    out = closed_book(tiny_lm, "Reply briefly.", max_new_tokens=3)([qa[0].question, qa[1].question])
+    assert len(out) == 2 and all(a.passages == [] and a.completion_tokens >= 1 for a in out)
+    with_system = tiny_lm.tokenizer.apply_chat_template(
+        [{"role": "system", "content": "Reply briefly."}, {"role": "user", "content": qa[0].question}],
+        add_generation_prompt=True, tokenize=True)
+    n = len(with_system["input_ids"] if isinstance(with_system, dict) or hasattr(with_system, "keys") else with_system)
+    assert out[0].prompt_tokens == n
