@@ -33,7 +33,7 @@ def run(nb: Path, env: dict) -> dict:
     if proc.returncode:
         print(proc.stderr[-3000:], file=sys.stderr)
     maxrss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
-    reported = re.findall(r"peak memory \(RSS\) (\d+) MB", out.read_text()) if out.exists() else []
+    reported = re.findall(r"peak (?:memory \(RSS\)|RSS) (\d+) MB", out.read_text()) if out.exists() else []
     return {"notebook": nb.stem, "ok": proc.returncode == 0, "wall_s": round(wall),
             "kernel_peak_rss_mb": int(reported[-1]) if reported else None,
             "max_rss_mb_time": int(maxrss.group(1)) // 1024 if maxrss else None}

@@ -18,7 +18,7 @@ Four systems answer the same questions on the same machine:
 | system | what it is | built in |
 |---|---|---|
 | **base** | SmolLM2-135M-Instruct, closed book | 00 |
-| **rag** | the base model reading the top-3 retrieved passages | 01 |
+| **rag** | the base model reading the top-2 retrieved passages (dense + BM25 fused) | 01 |
 | **ft** | the base model with notebook 02's *knowledge* LoRA adapter, closed book | 02 |
 | **hybrid** | notebook 03's RAFT adapter reading the top-3 retrieved passages | 03 |
 
@@ -51,24 +51,29 @@ seconds); the adapters' training times are the ones recorded when they were trai
 03, or here if the cache was empty).
 """)
 code("""
-def build_index(version, chunk_cfg):
+def build_index(version, chunk_cfg, fuse_bm25=False):
     t0 = time.perf_counter()
-    index = lk.DenseIndex.build(lk.chunk_corpus(docs[version], chunk_cfg), emb, kind="flat", cache=False)
+    chunks = lk.chunk_corpus(docs[version], chunk_cfg)
+    index = lk.DenseIndex.build(chunks, emb, kind="flat", cache=False)
+    if fuse_bm25:  # notebook 01's retriever: dense + BM25, reciprocal-rank fusion
+        index = lk.HybridIndex(index, lk.BM25Index(chunks), depth=20)
     return index, time.perf_counter() - t0
 
-RAG_CHUNKS = lk.ChunkConfig(size=120, overlap=30)  # notebook 01's chunks
-rag_index, t_rag_index = build_index("v1", RAG_CHUNKS)
+RAG_CHUNKS = lk.ChunkConfig(size=60, overlap=15)  # notebook 01's chunks
+rag_index, t_rag_index = build_index("v1", RAG_CHUNKS, fuse_bm25=True)
 hyb_index, t_hyb_index = build_index("v1", lk.HYBRID_CHUNKS)
 
 # The abstention threshold on retrieval confidence, picked as in notebook 01 on questions outside EVAL.
 calib = [q for q in qa if q not in EVAL]
 top1 = rag_index.search([q.question for q in calib], k=1).confidence
-threshold = lk.pick_threshold(top1[[q.answerable for q in calib]], top1[[not q.answerable for q in calib]])
+threshold = lk.pick_threshold(top1[[q.answerable for q in calib]], top1[[not q.answerable for q in calib]],
+                           keep=0.95)  # as in notebook 01
 print(f"RAG index {t_rag_index:.1f} s, hybrid index {t_hyb_index:.1f} s, threshold {threshold}")
 """)
 code("""
 # Notebook 02's knowledge fine-tune: the same call, so the cached adapter is reused when 02 has run.
-cfg_lora = lk.FinetuneConfig(method="lora", r=8, alpha=16, lr=2e-3, epochs=5, tokens_per_step=512)
+cfg_lora = lk.FinetuneConfig(method="lora", r=8, alpha=16, lr=2e-3, epochs=4, tokens_per_step=512,
+                             grad_checkpointing=True)  # exactly notebook 02's config
 ft_run = lk.finetune(lk.load_generator(), lk.make_examples(KNOW, kind="knowledge", phrasings=("question", "train")),
                      cfg_lora, progress=False)
 
@@ -85,7 +90,7 @@ code("""
 def systems_for(rag_v2=None, hyb_v2=None):
     return [
         lk.System("base", lk.closed_book(lm, lk.FT_SYSTEM)),
-        lk.System("rag", lk.RAGPipeline(lm, rag_index, lk.RAGConfig(top_k=3, min_score=threshold)), rag_v2,
+        lk.System("rag", lk.RAGPipeline(lm, rag_index, lk.RAGConfig(top_k=2, min_score=threshold)), rag_v2,
                   upfront_s=t_rag_index),
         lk.System("ft", lk.closed_book(ft_run.lm, lk.FT_SYSTEM), upfront_s=ft_run.wall_s),
         lk.System("hybrid", lk.HybridPipeline(raft_run.lm, hyb_index, top_k=RAFT.k), hyb_v2,
@@ -140,9 +145,9 @@ The documents change. For the facts that changed, each system must now give the 
 - **base**: nothing to update (it never knew).
 """)
 code("""
-rag_index_v2, t_rag_reindex = build_index("v2", RAG_CHUNKS)
+rag_index_v2, t_rag_reindex = build_index("v2", RAG_CHUNKS, fuse_bm25=True)
 hyb_index_v2, t_hyb_reindex = build_index("v2", lk.HYBRID_CHUNKS)
-systems = systems_for(rag_v2=lk.RAGPipeline(lm, rag_index_v2, lk.RAGConfig(top_k=3, min_score=threshold)),
+systems = systems_for(rag_v2=lk.RAGPipeline(lm, rag_index_v2, lk.RAGConfig(top_k=2, min_score=threshold)),
                       hyb_v2=lk.HybridPipeline(raft_run.lm, hyb_index_v2, top_k=RAFT.k))
 panel.systems = systems  # the panel's v2 toggle now reaches the new indexes
 
