@@ -24,7 +24,7 @@ setup: $(BIN)/.installed
 	$(BIN)/python -m labkit prepare
 
 lab: setup
-	$(BIN)/jupyter lab notebooks/00_setup_and_tour.ipynb
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_setup_and_tour.ipynb  # root: containers
 
 test: setup
 	$(BIN)/python -m pytest tests labkit notebooks --doctest-modules --ignore=notebooks/_build \
