@@ -9,7 +9,7 @@ from .env import Env, artifact_dir, cache_dir, free_memory, matmul_gflops, peak_
 from .evaluate import (Record, contains_gold, exact_match, is_abstention, normalize, score,
                        summarize, token_f1)
 from .generate import ContextTooLongError, Generation, chat_generate
-from .models import LM, ModelNotFoundError, load_embedder, load_generator, tiny_generator
+from .models import LM, ModelNotFoundError, contiguous_head_input, load_embedder, load_generator, tiny_generator
 
 from .rag import *  # noqa: F401,F403  (each module lists its exports in __all__)
 from .finetune import *  # noqa: F401,F403

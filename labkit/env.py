@@ -121,8 +121,13 @@ def peak_rss_mb() -> float:
     """
     import resource
 
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024 if platform.system() != "Darwin" else peak / 1024 / 1024
+    try:  # Linux: this process's own high-water mark. ru_maxrss would also include, for a process
+        # started by fork + exec, the memory its parent had at the fork (e.g. pytest's).
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 1024 if platform.system() != "Darwin" else peak / 1024 / 1024
 
 
 @dataclass

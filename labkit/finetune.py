@@ -15,12 +15,15 @@ Introduced in 02_finetune.ipynb.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import math
 import random
 import shutil
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,13 +31,13 @@ import torch
 import torch.nn.functional as F
 
 from .data import ABSTENTION, QARecord
-from .env import artifact_dir, matmul_gflops, peak_rss_mb
+from .env import artifact_dir, free_memory, matmul_gflops, peak_rss_mb
 from .evaluate import Record, score
 from .generate import ContextTooLongError, chat_generate
 from .models import LM
 
 __all__ = ["FT_SYSTEM", "FinetuneConfig", "Example", "Row", "TrainResult", "make_examples", "tokenize_example",
-           "pack", "finetune", "load_adapter", "train_flops", "evaluate_closed_book", "matmul_peak"]
+           "pack", "pad_row", "finetune", "load_adapter", "attach", "train_flops", "evaluate_closed_book", "matmul_peak"]
 
 # The same short system prompt at training and evaluation time (the model's default one is ~30 tokens
 # of "You are SmolLM ..." that would cost compute in every training example).
@@ -190,6 +193,31 @@ class Row:
     labels: torch.Tensor  # (T,) next-token targets, -100 where no loss
     position_ids: torch.Tensor  # (T,)
     n_examples: int
+    n_pad: int = 0  # filler tokens at the end (their own block, no loss): not counted as trained tokens
+
+
+def pad_row(row: Row, length: int) -> Row:
+    """Fill a packed row up to ``length`` tokens with a loss-free block of its own.
+
+    Why pad a packed row at all: steps then come in a few shapes (rows are padded up to a multiple of
+    64 tokens). On CPU, oneDNN and torch cache kernels and buffers per matmul shape, and rows of 469,
+    478, 511 ... tokens made resident memory grow by ~6 MB per step (measured: +250 MB over a 4-epoch
+    run); a few fixed shapes keep it flat. The filler costs a few % of compute, reported as hardware
+    FLOPs, not as useful ones.
+
+    >>> r = pad_row(pack([([1, 2, 3], [-100, 3, -100])], 8)[0], 5)
+    >>> r.input_ids.tolist(), r.labels.tolist(), r.position_ids.tolist(), r.n_pad
+    ([1, 2, 3, 0, 0], [-100, 3, -100, -100, -100], [0, 1, 2, 0, 1], 2)
+
+    Introduced in 02_finetune.ipynb.
+    """
+    n = length - row.input_ids.numel()
+    if n <= 0:
+        return row
+    return Row(input_ids=torch.cat([row.input_ids, torch.zeros(n, dtype=torch.long)]),
+               labels=torch.cat([row.labels, torch.full((n,), -100, dtype=torch.long)]),
+               position_ids=torch.cat([row.position_ids, torch.arange(n)]),  # restarts: a separate block
+               n_examples=row.n_examples, n_pad=row.n_pad + n)
 
 
 def pack(tokenized: list[tuple[list[int], list[int]]], row_len: int) -> list[Row]:
@@ -223,12 +251,17 @@ def _make_row(items) -> Row:
 def _epoch_rows(tokenized, cfg: FinetuneConfig, epoch: int) -> list[Row]:
     order = list(range(len(tokenized)))
     random.Random(cfg.seed * 1000 + epoch).shuffle(order)  # a fresh, reproducible order per epoch
-    return pack([tokenized[i] for i in order], cfg.tokens_per_step)
+    rows = pack([tokenized[i] for i in order], cfg.tokens_per_step)
+    return [pad_row(r, min(_bucket(r.input_ids.numel()), cfg.tokens_per_step)) for r in rows]  # few shapes
 
 
 # --- FLOP accounting ---------------------------------------------------------------------------------
-def train_flops(model, row: Row, method: str) -> float:
+def train_flops(model, row: Row, method: str, hardware: bool = False) -> float:
     """Matmul FLOPs of one training step on ``row`` (the useful work; no recompute, no elementwise ops).
+
+    ``hardware=True`` counts what the CPU actually multiplied: the filler tokens of a padded row, the
+    lm_head rows padded to a multiple of 64 targets, and the forward recomputed under gradient
+    checkpointing (PaLM's "hardware FLOPs utilisation" vs "model FLOPs utilisation").
 
     Counted: the block Linears (2 FLOP per weight per token forward), attention scores and mixing
     (4 * d * context per token per layer, causal within each example), the lm_head only at target
@@ -239,23 +272,28 @@ def train_flops(model, row: Row, method: str) -> float:
     Introduced in 02_finetune.ipynb.
     """
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    T = row.input_ids.numel()
+    T = row.input_ids.numel() - (0 if hardware else row.n_pad)
     n_tgt = int((row.labels != -100).sum())
+    if hardware:
+        n_tgt = _bucket(n_tgt)
     blocks = base.model.layers
     p_lin = sum(m.weight.numel() for n, m in blocks.named_modules()
                 if isinstance(m, torch.nn.Linear) and "lora_" not in n)
     p_lora = sum(p.numel() for n, p in blocks.named_parameters() if "lora_" in n)
     cfg = base.config
     d_attn = cfg.num_attention_heads * getattr(cfg, "head_dim", cfg.hidden_size // cfg.num_attention_heads)
-    ctx = float((row.position_ids + 1).sum())  # keys each query attends to, summed over the row
+    pos = row.position_ids if hardware else row.position_ids[:T]
+    ctx = float((pos + 1).sum())  # keys each query attends to, summed over the row
     attn = 4 * d_attn * ctx * len(blocks)
     head = 2 * base.get_output_embeddings().weight.numel() * n_tgt
     fwd = 2 * (p_lin + p_lora) * T + attn + head
     weight_grads = 2 * (p_lin if method == "full" else p_lora) * T
-    return fwd + (fwd + attn) + weight_grads
+    recompute = (fwd - head) if hardware and getattr(base, "is_activation_checkpointing", False) else 0.0
+    return fwd + (fwd + attn) + weight_grads + recompute
 
 
-_PEAK: dict = {}
+def _bucket(n: int, step: int = 64) -> int:
+    return -(-n // step) * step  # round up: few distinct lm_head shapes (see pad_row for why)
 
 
 def matmul_peak(dtype: torch.dtype, device: torch.device | str = "cpu") -> float:
@@ -263,10 +301,12 @@ def matmul_peak(dtype: torch.dtype, device: torch.device | str = "cpu") -> float
 
     Introduced in 02_finetune.ipynb.
     """
-    key = (str(dtype), str(device))
-    if key not in _PEAK:
-        _PEAK[key] = matmul_gflops(dtype, n=2048, repeats=4, device=device)
-    return _PEAK[key]
+    return _matmul_peak(str(dtype).split(".")[-1], str(device))
+
+
+@functools.lru_cache(maxsize=None)
+def _matmul_peak(dtype: str, device: str) -> float:  # strings: hashable, one probe per (dtype, device)
+    return matmul_gflops(getattr(torch, dtype), n=2048, repeats=4, device=device)
 
 
 # --- model preparation -------------------------------------------------------------------------------
@@ -276,6 +316,14 @@ def _check_targets(model, targets: tuple[str, ...]) -> None:
     if missing:
         raise ValueError(f"FinetuneConfig.target_modules {missing} are not Linear layers of this model; "
                          f"it has {sorted(linear)}.")
+
+
+@contextlib.contextmanager
+def _quiet_peft():
+    """peft 0.21 reads ``is_gradient_checkpointing``, which transformers 5.x deprecates: not our warning."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        yield
 
 
 def _prepare_model(lm: LM, cfg: FinetuneConfig):
@@ -290,7 +338,8 @@ def _prepare_model(lm: LM, cfg: FinetuneConfig):
         torch.manual_seed(cfg.seed)  # A is random (Kaiming), B starts at 0 so W + BA = W at step 0
         pcfg = LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
                           target_modules=list(cfg.target_modules), task_type="CAUSAL_LM")
-        model = get_peft_model(model, pcfg)  # adapters in fp32 (peft's default), base weights frozen
+        with _quiet_peft():
+            model = get_peft_model(model, pcfg)  # adapters in fp32 (peft's default), base weights frozen
     else:
         for name, p in model.named_parameters():
             p.requires_grad = not (cfg.freeze_embeddings and "embed_tokens" in name)
@@ -314,6 +363,35 @@ def _lr_at(step: int, cfg: FinetuneConfig) -> float:
 
 
 # --- checkpoints: safetensors for weights, optimizer moments and RNG state; JSON for the rest ------
+SHARD_BYTES = 32 * 2**20  # one safetensors file per ~32 MB: saving serialises a file in memory first
+
+
+def _save_tensors(folder: Path, stem: str, tensors: dict) -> None:
+    """Write ``stem-00000.safetensors``, ``stem-00001...``: shards of at most ~SHARD_BYTES each.
+
+    Why shards: ``safetensors.torch.save_file`` builds each file's bytes in memory before writing, so
+    one 212 MB file of full fine-tuning weights was a 212 MB spike on top of training's peak.
+    """
+    from safetensors.torch import save_file
+
+    shard, size, n = {}, 0, 0
+    for name, t in tensors.items():
+        if shard and size + t.numel() * t.element_size() > SHARD_BYTES:
+            save_file(shard, folder / f"{stem}-{n:05d}.safetensors")
+            shard, size, n = {}, 0, n + 1
+        shard[name] = t
+        size += t.numel() * t.element_size()
+    save_file(shard, folder / f"{stem}-{n:05d}.safetensors")
+
+
+def _load_tensors(folder: Path, stem: str) -> dict:
+    from safetensors.torch import load_file
+
+    files = sorted(folder.glob(f"{stem}-*.safetensors"))
+    if not files:
+        raise FileNotFoundError(f"{folder}: no {stem}-*.safetensors files")
+    return {k: v for f in files for k, v in load_file(f).items()}
+
 def _trainable_state(model, method: str) -> dict:
     if method == "lora":
         from peft import get_peft_model_state_dict
@@ -334,12 +412,10 @@ def _load_trainable(model, method: str, tensors: dict) -> None:
 
 
 def _save_checkpoint(path: Path, model, opt, cfg: FinetuneConfig, state: dict) -> None:
-    from safetensors.torch import save_file
-
     tmp = path.with_name(path.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_file(_trainable_state(model, cfg.method), tmp / "trainable.safetensors")
+    _save_tensors(tmp, "trainable", _trainable_state(model, cfg.method))
     sd = opt.state_dict()
     tensors, scalars = {}, {}
     for pid, st in sd["state"].items():
@@ -349,7 +425,7 @@ def _save_checkpoint(path: Path, model, opt, cfg: FinetuneConfig, state: dict) -
             else:
                 scalars[f"{pid}.{k}"] = v
     tensors["rng.torch"] = torch.get_rng_state()
-    save_file(tensors, tmp / "optimizer.safetensors")
+    _save_tensors(tmp, "optimizer", tensors)
     meta = {"param_groups": sd["param_groups"], "scalars": scalars, **state}
     (tmp / "trainer_state.json").write_text(json.dumps(meta, indent=1))
     shutil.rmtree(path, ignore_errors=True)
@@ -357,11 +433,9 @@ def _save_checkpoint(path: Path, model, opt, cfg: FinetuneConfig, state: dict) -
 
 
 def _load_checkpoint(path: Path, model, opt, cfg: FinetuneConfig) -> dict:
-    from safetensors.torch import load_file
-
-    _load_trainable(model, cfg.method, load_file(path / "trainable.safetensors"))
+    _load_trainable(model, cfg.method, _load_tensors(path, "trainable"))
     meta = json.loads((path / "trainer_state.json").read_text())
-    tensors = load_file(path / "optimizer.safetensors")
+    tensors = _load_tensors(path, "optimizer")
     torch.set_rng_state(tensors.pop("rng.torch"))
     state: dict = {}
     for key, v in list(tensors.items()) + list(meta["scalars"].items()):
@@ -393,7 +467,8 @@ class TrainResult:
     gflops: float  # matmul GFLOP done (see train_flops)
     gflops_per_s: float
     peak_gflops: float  # GEMM probe of this dtype and device
-    frac_peak: float  # gflops_per_s / peak_gflops
+    frac_peak: float  # gflops_per_s / peak_gflops: useful work ("model FLOPs utilisation")
+    hw_frac_peak: float  # the same with padding and checkpoint recompute counted ("hardware FLOPs")
     peak_rss_mb: float  # process peak resident memory at the end of training
     peak_cuda_mb: float  # 0 on CPU
     dtype: str
@@ -438,24 +513,22 @@ def finetune(lm: LM, examples: list, cfg: FinetuneConfig | None = None, *, stop_
                                   f"the model's context of {lm.max_context} tokens: lower it.")
     tokenized = [tokenize_example(lm.tokenizer, ex, cfg.tokens_per_step) for ex in examples]
     key = {"cfg": asdict(cfg), "data": _data_hash(tokenized), "base": lm.source, "name": lm.name,
-           "dtype": str(lm.dtype), "device": lm.device.type, "v": 1}
+           "dtype": str(lm.dtype), "device": lm.device.type, "v": 2}
     ckpt = Path(out_dir) if out_dir else artifact_dir("ft", key)
     ckpt.mkdir(parents=True, exist_ok=True)
     model = _prepare_model(lm, cfg)
     opt = _make_optimizer(model, cfg)
     done, last = ckpt / "final", ckpt / "last"
     if (done / "result.json").exists():  # a finished run: load its weights, report its numbers
-        from safetensors.torch import load_file
-
-        _load_trainable(model, cfg.method, load_file(done / "trainable.safetensors"))
+        _load_trainable(model, cfg.method, _load_tensors(done, "trainable"))
         saved = json.loads((done / "result.json").read_text())
         saved.update(reused=True)
         return TrainResult(**saved, lm=_finish(lm, model))
     state = {"step": 0, "losses": [], "epoch_ends": [], "wall_s": 0.0, "train_s": 0.0, "tokens": 0,
-             "target_tokens": 0, "flops": 0.0}
+             "target_tokens": 0, "flops": 0.0, "hw_flops": 0.0}
     if (last / "trainer_state.json").exists():
         meta = _load_checkpoint(last, model, opt, cfg)
-        state = {k: meta[k] for k in state}
+        state = {k: meta.get(k, 0.0) for k in state}
     resumed_from = state["step"]
     return _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after, progress)
 
@@ -465,15 +538,20 @@ def _finish(lm: LM, model) -> LM:
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     if base.is_activation_checkpointing:
         base.activation_checkpointing_disable()  # generation needs the KV cache back
-    return LM(model=model, tokenizer=lm.tokenizer, name=lm.name + "+ft", source=lm.source)
+    free_memory()  # hand the training step's freed buffers back to the OS before the next phase
+    adapter = "default" if hasattr(model, "peft_config") else None  # get_peft_model names it "default"
+    return LM(model=model, tokenizer=lm.tokenizer, name=lm.name + "+ft", source=lm.source, adapter=adapter)
 
 
 def _train_step(model, row: Row, opt, cfg: FinetuneConfig, lr: float, device) -> float:
     keep = (row.labels != -100).nonzero().squeeze(1)  # (n_targets,) positions that carry a loss
+    extra = _bucket(len(keep)) - len(keep)  # pad to a multiple of 64 rows: a stable lm_head shape
+    keep = torch.cat([keep, keep.new_full((extra,), row.input_ids.numel() - 1)])
+    targets = torch.cat([row.labels[keep[:len(keep) - extra]], torch.full((extra,), -100)])  # ignored
     out = model(input_ids=row.input_ids[None].to(device), position_ids=row.position_ids[None].to(device),
-                logits_to_keep=keep.to(device),  # logits only where needed: (1, n_targets, vocab)
+                logits_to_keep=keep.to(device),  # logits only where needed: (1, n_kept, vocab)
                 use_cache=False)  # with a KV cache transformers would not detect the packed row
-    loss = F.cross_entropy(out.logits[0].float(), row.labels[keep].to(device))
+    loss = F.cross_entropy(out.logits[0].float(), targets.to(device))  # mean over real targets only
     loss.backward()
     torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], cfg.grad_clip)
     for group in opt.param_groups:
@@ -503,9 +581,10 @@ def _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after
             loss = _train_step(model, row, opt, cfg, _lr_at(step - 1, cfg), device)
             state["train_s"] += time.perf_counter() - t0
             state["losses"].append(loss)
-            state["tokens"] += row.input_ids.numel()
+            state["tokens"] += row.input_ids.numel() - row.n_pad
             state["target_tokens"] += int((row.labels != -100).sum())
             state["flops"] += train_flops(model, row, cfg.method)
+            state["hw_flops"] = state.get("hw_flops", 0.0) + train_flops(model, row, cfg.method, hardware=True)
             state["step"] = step
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}", epoch=epoch + 1)
@@ -531,11 +610,9 @@ def _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after
 
 
 def _save_final(ckpt: Path, model, cfg: FinetuneConfig, res: TrainResult) -> None:
-    from safetensors.torch import save_file
-
     final = ckpt / "final"
     final.mkdir(exist_ok=True)
-    save_file(_trainable_state(model, cfg.method), final / "trainable.safetensors")
+    _save_tensors(final, "trainable", _trainable_state(model, cfg.method))
     if cfg.method == "lora":  # the standard peft folder too, for lk.load_adapter / PeftModel
         model.save_pretrained(final / "adapter", safe_serialization=True)
     (final / "result.json").write_text(json.dumps({k: v for k, v in asdict(res).items() if k != "lm"}))
@@ -554,15 +631,20 @@ def _result(lm, model, cfg, state, ckpt, completed, resumed_from) -> TrainResult
         wall_s=state["wall_s"], train_s=state["train_s"], tokens=state["tokens"],
         target_tokens=state["target_tokens"], tokens_per_s=state["tokens"] / train_s, gflops=gflops,
         gflops_per_s=gflops / train_s, peak_gflops=peak, frac_peak=gflops / train_s / peak,
+        hw_frac_peak=state.get("hw_flops", 0.0) / 1e9 / train_s / peak,
         peak_rss_mb=peak_rss_mb(),
         peak_cuda_mb=torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else 0.0,
         dtype=str(lm.dtype).split(".")[-1], ckpt_dir=str(ckpt), completed=completed,
         resumed_from=resumed_from, lm=_finish(lm, model))
 
 
-def load_adapter(lm: LM, path: str | Path) -> LM:
+def load_adapter(lm: LM, path: str | Path, name: str = "default") -> LM:
     """Put saved fine-tuned weights on a base model: a peft LoRA folder, a run's ``final/`` or its
-    ``epoch-k/`` folder (LoRA), or a full run's ``trainable.safetensors``. Safetensors only.
+    ``epoch-k/`` folder (LoRA), or a full run's ``final/`` (``trainable-*.safetensors``). Safetensors only.
+
+    A LoRA adapter is added under ``name``; loading a second one (another name) onto the same ``lm``
+    shares the base weights: each returned view answers with its own adapter, ``lm`` itself with none.
+    A full fine-tune overwrites ``lm``'s weights (use a freshly loaded base).
 
     >>> ft = load_adapter(lk.load_generator(), res.ckpt_dir + "/final/adapter")   # doctest: +SKIP
 
@@ -574,16 +656,49 @@ def load_adapter(lm: LM, path: str | Path) -> LM:
     if (path / "adapter_config.json").exists():
         from peft import PeftModel
 
-        model = PeftModel.from_pretrained(lm.model, path, is_trainable=False)
-    elif (path / "trainable.safetensors").exists():
-        from safetensors.torch import load_file
-
+        # The base view keeps a plain model whose layers peft has already wrapped: reuse that wrapper.
+        model = lm.model if isinstance(lm.model, PeftModel) else lm.model.__dict__.get("_labkit_peft")
+        if model is not None:
+            if name in model.peft_config:
+                raise ValueError(f"this model already has an adapter named {name!r}: pick another name.")
+            with _quiet_peft():
+                model.load_adapter(path, adapter_name=name, is_trainable=False)
+        else:
+            with _quiet_peft():
+                model = PeftModel.from_pretrained(lm.model, path, adapter_name=name, is_trainable=False)
+            lm.model.__dict__["_labkit_peft"] = model  # not a submodule: a plain attribute
+        return LM(model=model.eval(), tokenizer=lm.tokenizer, name=f"{lm.name}+{name}", source=lm.source,
+                  adapter=name)
+    if any(path.glob("trainable-*.safetensors")):
         model = lm.model
-        _load_trainable(model, "full", load_file(path / "trainable.safetensors"))
-    else:
-        raise FileNotFoundError(f"{path}: no adapter_config.json (LoRA) or trainable.safetensors (full "
-                                f"fine-tune) here; pass a run's ckpt_dir/final or an epoch-k folder.")
-    return LM(model=model.eval(), tokenizer=lm.tokenizer, name=lm.name + "+ft", source=lm.source)
+        _load_trainable(model, "full", _load_tensors(path, "trainable"))
+        return LM(model=model.eval(), tokenizer=lm.tokenizer, name=lm.name + "+ft", source=lm.source)
+    raise FileNotFoundError(f"{path}: no adapter_config.json (LoRA) or trainable-*.safetensors (full "
+                            f"fine-tune) here; pass a run's ckpt_dir/final or an epoch-k folder.")
+
+
+def attach(base: LM, run: TrainResult, name: str) -> LM:
+    """Move a finished LoRA run onto a shared base model and drop the run's own copy of the base.
+
+    Serving several fine-tunes this way costs one base model plus a few MB per adapter, instead of one
+    whole model each (the idea behind multi-adapter servers such as S-LoRA / LoRAX).
+
+    >>> raft = attach(lm, raft_run, "raft")        # doctest: +SKIP
+    >>> raft.adapter                               # doctest: +SKIP
+    'raft'
+
+    Introduced in 03_hybrid.ipynb.
+    """
+    if run.method != "lora":
+        raise ValueError(f"attach needs a LoRA run; this one is {run.method!r} (its weights replace the "
+                         f"base's): use run.lm, or lk.load_adapter on a freshly loaded base.")
+    if not run.completed:
+        raise ValueError("this run stopped before its end (no final adapter): re-run lk.finetune to finish.")
+    if base.adapter is not None:
+        raise ValueError(f"attach to the base view (adapter=None), not to {base!r}.")
+    run.lm = None  # the trained copy of the base model: freed below
+    free_memory()
+    return load_adapter(base, Path(run.ckpt_dir) / "final", name=name)
 
 
 # --- evaluation: closed-book answers scored into the shared Record ---------------------------------

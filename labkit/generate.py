@@ -4,6 +4,7 @@ Introduced in 00_setup_and_tour.ipynb.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -40,6 +41,40 @@ class _FirstTokenClock:
 
 
 Message = dict  # {"role": "user"|"system"|"assistant", "content": str}
+
+
+@contextlib.contextmanager
+def adapter_scope(lm: LM):
+    """Answer with ``lm.adapter`` switched on, or with every adapter off when ``lm.adapter`` is None.
+
+    Several ``LM`` views can share one base model carrying several LoRA adapters (``lk.attach``):
+    the base weights are in memory once, each adapter adds ~10 MB. peft injects the adapters into the
+    base model's layers, so the view decides which one is live for the duration of a call.
+
+    Introduced in 03_hybrid.ipynb.
+    """
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    layers = [m for m in lm.model.modules() if isinstance(m, BaseTunerLayer)]
+    if not layers:
+        if lm.adapter is not None:
+            raise ValueError(f"{lm!r} names adapter {lm.adapter!r} but its model has no LoRA layers.")
+        yield
+        return
+    before = [(m, list(m.active_adapters), m.disable_adapters) for m in layers]
+    grads = {p: p.requires_grad for m in layers for p in m.parameters()}  # peft's switches flip these
+    try:
+        for m in layers:
+            m.enable_adapters(lm.adapter is not None)
+            if lm.adapter is not None:
+                m.set_adapter(lm.adapter, inference_mode=True)
+        yield
+    finally:
+        for m, active, disabled in before:
+            m.set_adapter(active, inference_mode=True)
+            m.enable_adapters(not disabled)
+        for p, g in grads.items():
+            p.requires_grad_(g)
 
 
 def as_messages(prompt: str | list[Message], system: str | None = None) -> list[Message]:
@@ -89,8 +124,9 @@ def chat_generate(lm: LM, prompts: list[str | list[Message]], max_new_tokens: in
         enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=False).to(lm.device)
         clock = _FirstTokenClock()
         t0 = time.perf_counter()
-        out = lm.model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
-                                logits_processor=[clock], pad_token_id=tok.pad_token_id)
+        with adapter_scope(lm):
+            out = lm.model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
+                                    logits_processor=[clock], pad_token_id=tok.pad_token_id)
         t_end = time.perf_counter()
         first = clock.first or t_end
         new = out[:, enc["input_ids"].shape[1]:]  # (batch, new_tokens)

@@ -421,8 +421,11 @@ def reciprocal_rank(retrieved: list[str], gold: list[str]) -> float:
     return next((1.0 / r for r, d in enumerate(retrieved, start=1) if d in gold), 0.0)
 
 
-def questions(qa: list[QARecord], phrasing: str = "question") -> list[tuple[QARecord, str]]:
+def questions(qa: list[QARecord], phrasing: str = "question",
+              per_record: int | None = None) -> list[tuple[QARecord, str]]:
     """(record, wording) pairs: the canonical ``question``, or every ``train`` / ``heldout`` paraphrase.
+
+    ``per_record`` keeps only the first that many wordings of each record (a CPU-time budget).
 
     Introduced in 01_rag.ipynb.
     """
@@ -439,6 +442,15 @@ def questions(qa: list[QARecord], phrasing: str = "question") -> list[tuple[QARe
             out += [(rec, p) for p in rec.paraphrases_heldout]
         else:
             raise ValueError(f"phrasing must be 'question', 'train' or 'heldout', got {phrasing!r}")
+    if per_record is not None:
+        if per_record < 1:
+            raise ValueError(f"per_record must be >= 1 (or None for every wording), got {per_record}")
+        kept, seen = [], {}
+        for rec, q in out:
+            seen[rec.id] = seen.get(rec.id, 0) + 1
+            if seen[rec.id] <= per_record:
+                kept.append((rec, q))
+        out = kept
     return out
 
 
@@ -749,7 +761,7 @@ Approach = Callable[[list[str]], list[Answer]]  # questions -> answers, same ord
 
 
 def run_approach(name: str, approach, qa: list[QARecord], phrasing: str = "question",
-                 version: str = "v1") -> list[Record]:
+                 version: str = "v1", per_record: int | None = None) -> list[Record]:
     """Ask every question of ``qa`` (in the chosen wording) and score each answer into a ``lk.Record``.
 
     ``approach`` is a function from a list of questions to a list of ``Answer``s, or an object with such
@@ -763,7 +775,7 @@ def run_approach(name: str, approach, qa: list[QARecord], phrasing: str = "quest
     fn = approach.answer if hasattr(approach, "answer") else approach
     if not callable(fn):
         raise TypeError("approach must be a function questions -> answers, or have an .answer method")
-    pairs = questions(qa, phrasing)
+    pairs = questions(qa, phrasing, per_record)
     if not pairs:
         raise ValueError("run_approach: no questions to ask (empty QA list).")
     answers = fn([q for _, q in pairs])

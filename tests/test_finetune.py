@@ -227,3 +227,63 @@ def test_training_runs_on_cuda_when_present():
     lm.model.to("cuda")
     res = lk.finetune(lm, lk.make_examples(QA[:6]), lk.FinetuneConfig(**FAST), progress=False)
     assert res.lm.device.type == "cuda" and res.peak_cuda_mb > 0
+
+
+def _answer_logits(lm: lk.LM, ids) -> torch.Tensor:
+    """Logits as lk.chat_generate sees them: inside the view's adapter scope."""
+    from labkit.generate import adapter_scope
+
+    with torch.no_grad(), adapter_scope(lm):
+        return lm.model(input_ids=ids).logits
+
+
+def test_attached_adapters_share_one_base_and_each_view_answers_as_its_own_model():
+    ids = torch.tensor([[1, 504, 2734, 314, 253, 1345]])
+    run_a = _run(seed=0, out_dir=RUN_DIR / "a")
+    run_b = _run({"lr": 3e-2}, seed=0, out_dir=RUN_DIR / "b")
+    alone_a, alone_b = _answer_logits(run_a.lm, ids), _answer_logits(run_b.lm, ids)
+    assert not torch.allclose(alone_a, alone_b)  # two different fine-tunes
+    base = lk.tiny_generator(seed=0)
+    plain = _answer_logits(base, ids)
+    assert not torch.allclose(alone_a, plain)
+    a, b = lk.attach(base, run_a, "a"), lk.attach(base, run_b, "b")
+    assert run_a.lm is None and run_b.lm is None  # the trained copies were dropped
+    assert a.model is b.model and (a.adapter, b.adapter, base.adapter) == ("a", "b", None)
+    for _ in range(2):  # switching back and forth is exact
+        torch.testing.assert_close(_answer_logits(a, ids), alone_a)
+        torch.testing.assert_close(_answer_logits(b, ids), alone_b)
+        torch.testing.assert_close(_answer_logits(base, ids), plain)  # the base view: adapters off
+    n_base = sum(p.numel() for n, p in a.model.named_parameters() if "lora_" not in n)
+    assert n_base == base.n_params() - sum(p.numel() for n, p in a.model.named_parameters() if "lora_" in n)
+
+
+@pytest.mark.parametrize("case", ["full", "same-name", "adapter-view"])
+def test_attach_refuses_what_it_cannot_share(case):
+    run = _run({"method": "full"} if case == "full" else None, out_dir=RUN_DIR / case)
+    base = lk.tiny_generator(seed=0)
+    if case == "same-name":
+        lk.attach(base, _run(out_dir=RUN_DIR / "other"), "x")
+        with pytest.raises(ValueError, match="already has an adapter named 'x'"):
+            lk.attach(base, run, "x")
+    elif case == "adapter-view":
+        view = lk.attach(base, _run(out_dir=RUN_DIR / "other"), "x")
+        with pytest.raises(ValueError, match="base view"):
+            lk.attach(view, run, "y")
+    else:
+        with pytest.raises(ValueError, match="needs a LoRA run"):
+            lk.attach(base, run, "x")
+
+
+def test_full_run_saves_in_shards_and_reloads_identically(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.modules["labkit.finetune"], "SHARD_BYTES", 2**14)  # 16 KB shards
+    res = _run({"method": "full"})
+    final = RUN_DIR / str({"method": "full"}) / "final"
+    shards = sorted(final.glob("trainable-*.safetensors"))
+    assert len(shards) > 2
+    ids = torch.tensor([[1, 504, 2734, 314, 253, 1345]])
+    with torch.no_grad():
+        reloaded = lk.load_adapter(lk.tiny_generator(seed=0), final).model(input_ids=ids).logits
+        torch.testing.assert_close(res.lm.model(input_ids=ids).logits, reloaded)
+

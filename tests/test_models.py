@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -109,3 +110,72 @@ def test_seeded_generation_is_deterministic(lm):
     lk.setup(seed=0)
     second = [g.text for g in lk.chat_generate(lm, questions, max_new_tokens=16, batch_size=3)]
     assert first == second and all(first)
+
+
+_HEAD_PROBE = """
+import sys, torch
+from labkit.env import peak_rss_mb
+from labkit.models import contiguous_head_input
+head = torch.nn.Linear(1024, 16384, bias=False, dtype=torch.bfloat16).requires_grad_(False)  # 32 MB, frozen
+model = torch.nn.Module(); model.get_output_embeddings = lambda: head
+if sys.argv[1] == "fixed":
+    contiguous_head_input(model)
+x = torch.randn(16, 40, 1024, dtype=torch.bfloat16)[:, -1:, :]  # (16, 1, 1024) strided, as in generate
+before = peak_rss_mb()  # VmHWM: this process only (ru_maxrss would carry pytest's memory at fork)
+with torch.inference_mode():
+    y = head(x)
+print(int(peak_rss_mb() - before))
+"""
+
+
+@pytest.mark.parametrize("variant", ["plain", "fixed"])
+def test_contiguous_head_input_avoids_a_weight_copy_per_row(variant):
+    """The frozen-head quirk behind a 0.9 GB spike in notebook 02, and the hook that removes it.
+
+    Without the hook, torch materialises the (16384 x 1024) weight once per batch row (16 x 32 MB).
+    If "plain" ever stops growing, torch fixed the quirk and `contiguous_head_input` can go.
+    """
+    out = subprocess.run([sys.executable, "-c", _HEAD_PROBE, variant], capture_output=True, text=True,
+                         check=True)
+    grew_mb = int(out.stdout.strip())
+    if variant == "plain":
+        assert grew_mb > 200, f"torch no longer copies the weight per row ({grew_mb} MB): drop the hook"
+    else:
+        assert grew_mb < 50, f"peak grew {grew_mb} MB with the hook"
+
+
+def test_contiguous_head_hook_keeps_logits_and_is_added_once():
+    lm = lk.tiny_generator(seed=0)  # _finish_lm already added the hook
+    head = lm.model.get_output_embeddings()
+    n_hooks = len(head._forward_pre_hooks)
+    lk.contiguous_head_input(lm.model)
+    assert len(head._forward_pre_hooks) == n_hooks == 1
+    x = torch.randn(3, 5, head.in_features)[:, -1:, :]
+    assert torch.equal(head(x), torch.nn.functional.linear(x.contiguous(), head.weight))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_embedder_dtype_gives_fp32_vectors_close_to_the_reference(dtype):
+    ref = lk.load_embedder(dtype=torch.float32)
+    emb = lk.load_embedder(dtype=dtype)
+    texts = ["How long is the refund window?", "Who founded Tessavik Instruments?"]
+    a = ref.encode(texts, normalize_embeddings=True)
+    b = lk.embed_texts(emb, texts)
+    assert b.dtype == np.float32 and b.shape == (2, 384)
+    assert (a * b).sum(1).min() > 0.995  # cosine to the fp32 vectors (0.9988 and 0.9996 here)
+    assert next(emb.parameters()).dtype == dtype
+    assert (emb.labkit_name == ref.labkit_name) == (dtype == torch.float32)  # separate index caches
+
+
+@pytest.mark.parametrize("case", ["unreachable", "local", "offline-flag"])
+def test_hub_probe_switches_to_local_files_when_the_hub_cannot_be_reached(case, monkeypatch, tmp_path):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "https://no-such-host.invalid")  # .invalid never resolves (RFC 2606)
+    if case == "unreachable":
+        assert models._hub_kwargs("some-org/some-model", timeout_s=1) == {"local_files_only": True}
+    elif case == "local":
+        assert models._hub_kwargs(str(tmp_path)) == {}  # a folder: no probe at all
+    else:
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # transformers handles it itself
+        assert models._hub_kwargs("some-org/some-model") == {}

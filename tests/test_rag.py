@@ -247,6 +247,18 @@ def test_questions_phrasings(qa):
         lk.questions([{"id": "q1"}])
 
 
+@pytest.mark.parametrize("per_record", [1, 2, None])
+def test_questions_per_record_keeps_the_first_wordings_of_each_record(per_record):
+    qa = lk.load_qa()[:5]
+    full = lk.questions(qa, "train")
+    capped = lk.questions(qa, "train", per_record=per_record)
+    expected = [(r, q) for r in qa for q in r.paraphrases_train[:per_record]]
+    assert [(r.id, q) for r, q in capped] == [(r.id, q) for r, q in expected]
+    assert (capped == full) == (per_record is None or per_record >= 2)
+    with pytest.raises(ValueError, match="per_record"):
+        lk.questions(qa, "train", per_record=0)
+
+
 # --- generation -----------------------------------------------------------------------------------
 def test_prompt_numbers_passages_and_citations_map_to_docs(index):
     ps = index.chunks[:3]
