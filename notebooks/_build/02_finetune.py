@@ -238,6 +238,7 @@ costs = pd.DataFrame({r.method: {"trainable params (M)": r.trainable_params / 1e
                                  "epochs": len(r.epoch_ends), "steps": r.steps, "wall time (s)": r.wall_s,
                                  "training tokens/s": r.tokens_per_s, "achieved GFLOP/s": r.gflops_per_s,
                                  "fraction of bf16 GEMM peak": r.frac_peak,
+                                 "same, counting recompute + padding": r.hw_frac_peak,
                                  "process peak RSS after run (MB)": r.peak_rss_mb,
                                  "final loss": r.losses[-1]} for r in (res_lora, res_full)})
 costs.loc["accuracy after 1 epoch, training wordings"] = [knob.loc["ft-knowledge-lora-1ep", "train"],
@@ -252,7 +253,8 @@ FLOPs are counted from the model's shapes (`lk.train_flops`): the block matmuls 
 token forward, the same again for activation gradients, and once more for weight gradients in full
 fine-tuning), attention, and the lm_head **only at answer positions** (we compute logits only there). The
 embedding lookup is a gather with no FLOPs, and the recompute of gradient checkpointing is not counted as
-useful work. So LoRA costs about 4 x 106M FLOP per token and full about 6 x 106M, where 106M is the
+useful work (the next row counts it, with the filler tokens that pad rows to a multiple of 64: what the CPU
+actually multiplied; PaLM calls the two "model" and "hardware" FLOPs utilisation). So LoRA costs about 4 x 106M FLOP per token and full about 6 x 106M, where 106M is the
 non-embedding weight count, not the 135M on the model card.
 
 ## 7. Behaviour fine-tune: house style and abstention

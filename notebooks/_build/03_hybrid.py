@@ -57,7 +57,7 @@ Unanswerable questions get distractors only and the abstention sentence.
 """)
 code("""
 RAFT = lk.RAFTConfig(p_oracle=0.8, n_distractors=2, phrasings=("question",), seed=0)
-N_TRAIN = 80  # training questions, canonical wording only: a CPU budget (each example is ~300 tokens)
+N_TRAIN = 64  # training questions, canonical wording only: a CPU budget (each example is ~300 tokens)
 train_subset = train_qa[:N_TRAIN]
 raft_examples = lk.make_raft_examples(train_subset, index, RAFT)
 ex = next(e for e in raft_examples if e.has_oracle)
@@ -88,11 +88,20 @@ md("""
 `lk.train_raft` hands the chats to `lk.finetune` (notebook 02's trainer: loss on the answer tokens only,
 packed rows, LoRA). The adapter is cached under a key made of the data and the config: a rerun loads it.
 `lk.finetune` changes the model it is given, so each run starts from a freshly loaded base model.
+Gradient checkpointing (notebook 02) keeps a training step's memory to a few hundred MB.
+
+Then `lk.attach` moves each finished adapter onto the one base model `lm` we already hold and drops the
+run's own copy: three systems (base for RAG, RAFT, oracle-only) cost one model in memory plus ~10 MB per
+adapter. Each view answers with its own adapter switched on; `lm` itself answers with none.
 """)
 code("""
-FT = lk.FinetuneConfig(method="lora", r=8, alpha=16, lr=1e-3, epochs=1, tokens_per_step=512, seed=0)
+FT = lk.FinetuneConfig(method="lora", r=8, alpha=16, lr=1e-3, epochs=1, tokens_per_step=512, seed=0,
+                       grad_checkpointing=True)
 raft_run = lk.train_raft(lk.load_generator(), raft_examples, FT, progress=False)
+raft_lm = lk.attach(lm, raft_run, "raft")
 oracle_run = lk.train_raft(lk.load_generator(), oracle_examples, FT, progress=False)
+oracle_lm = lk.attach(lm, oracle_run, "oracle-only")
+print(raft_lm, oracle_lm, lm, sep="\\n")
 train_table = pd.DataFrame({name: {k: run.summary()[k] for k in
                                    ("steps", "tokens", "wall_s", "tokens_per_s", "final_loss", "reused")}
                             for name, run in [("raft (distractors)", raft_run), ("oracle-only", oracle_run)]}).T
@@ -112,12 +121,12 @@ code("""
 K = RAFT.k
 systems = {
     "rag": lk.RAGPipeline(lm, index, lk.RAGConfig(top_k=K, max_new_tokens=32)),
-    "hybrid-raft": lk.HybridPipeline(raft_run.lm, index, top_k=K),
-    "hybrid-oracle-only": lk.HybridPipeline(oracle_run.lm, index, top_k=K),
+    "hybrid-raft": lk.HybridPipeline(raft_lm, index, top_k=K),
+    "hybrid-oracle-only": lk.HybridPipeline(oracle_lm, index, top_k=K),
 }
 records = []
 for name, system in systems.items():
-    records += lk.run_approach(name, system, eval_qa, phrasing="heldout")
+    records += lk.run_approach(name, system, eval_qa, phrasing="heldout", per_record=1)  # one wording each
 table = lk.summarize(records)
 table[["n", "em", "contains", "f1", "abstain_unans", "hallucination", "citation_ok", "style_ok", "p50_latency_s"]]
 """)
@@ -174,7 +183,7 @@ md("""
 should spread it evenly; a model could otherwise learn "the answer is in passage 1").
 
 **Medium.** Give the RAFT model fewer or more passages than it was trained with (`top_k=1` and
-`top_k=5`) on 16 held-out questions. Does more context help or distract it?
+`top_k=5`) on 8 held-out questions. Does more context help or distract it?
 
 **Hard.** Train with *random* distractors (`distractors="random"`) instead of retrieved ones and
 compare on the held-out set. Set `RUN_HARD = True` (about as long as the RAFT training above).
@@ -189,9 +198,9 @@ print("oracle position -> examples:", dict(sorted(positions.items())))
 """)
 code("""
 # Medium
-small = eval_qa[:16]
+small = eval_qa[:8]
 for k in (1, 5):
-    recs = lk.run_approach(f"raft@k={k}", lk.HybridPipeline(raft_run.lm, index, top_k=k), small, "heldout")
+    recs = lk.run_approach(f"raft@k={k}", lk.HybridPipeline(raft_lm, index, top_k=k), small, "heldout", per_record=1)
     print(k, lk.summarize(recs)[["contains", "hallucination", "p50_latency_s"]].round(2).to_dict("records")[0])
 """)
 code("""
@@ -200,7 +209,8 @@ RUN_HARD = False
 if RUN_HARD:
     rand_cfg = lk.RAFTConfig(p_oracle=0.8, n_distractors=2, distractors="random", phrasings=("question",), seed=0)
     rand_run = lk.train_raft(lk.load_generator(), lk.make_raft_examples(train_subset, index, rand_cfg), FT)
-    recs = lk.run_approach("raft-random", lk.HybridPipeline(rand_run.lm, index, top_k=K), eval_qa, "heldout")
+    rand_lm = lk.attach(lm, rand_run, "raft-random")
+    recs = lk.run_approach("raft-random", lk.HybridPipeline(rand_lm, index, top_k=K), eval_qa, "heldout", per_record=1)
     display(lk.summarize(recs + records)[["contains", "hallucination", "style_ok"]])
 """)
 md("## Run report")

@@ -76,13 +76,16 @@ cfg_lora = lk.FinetuneConfig(method="lora", r=8, alpha=16, lr=2e-3, epochs=4, to
                              grad_checkpointing=True)  # exactly notebook 02's config
 ft_run = lk.finetune(lk.load_generator(), lk.make_examples(KNOW, kind="knowledge", phrasings=("question", "train")),
                      cfg_lora, progress=False)
+ft_lm = lk.attach(lm, ft_run, "ft")  # the adapter moves onto our one base model (notebook 03)
 
 # Notebook 03's RAFT adapter: the same call, reused when 03 has run.
 train_qa, _ = lk.holdout_split(qa, n_eval=48, seed=0)
 RAFT = lk.RAFTConfig(p_oracle=0.8, n_distractors=2, phrasings=("question",), seed=0)
-FT_RAFT = lk.FinetuneConfig(method="lora", r=8, alpha=16, lr=1e-3, epochs=1, tokens_per_step=512, seed=0)
-raft_run = lk.train_raft(lk.load_generator(), lk.make_raft_examples(train_qa[:80], hyb_index, RAFT), FT_RAFT,
+FT_RAFT = lk.FinetuneConfig(method="lora", r=8, alpha=16, lr=1e-3, epochs=1, tokens_per_step=512, seed=0,
+                            grad_checkpointing=True)
+raft_run = lk.train_raft(lk.load_generator(), lk.make_raft_examples(train_qa[:64], hyb_index, RAFT), FT_RAFT,
                           progress=False)
+raft_lm = lk.attach(lm, raft_run, "raft")
 for name, run in [("ft (knowledge)", ft_run), ("hybrid (RAFT)", raft_run)]:
     print(f"{name}: {run.wall_s:.0f} s of training ({'reused from the cache' if run.reused else 'trained now'})")
 """)
@@ -92,8 +95,8 @@ def systems_for(rag_v2=None, hyb_v2=None):
         lk.System("base", lk.closed_book(lm, lk.FT_SYSTEM)),
         lk.System("rag", lk.RAGPipeline(lm, rag_index, lk.RAGConfig(top_k=2, min_score=threshold)), rag_v2,
                   upfront_s=t_rag_index),
-        lk.System("ft", lk.closed_book(ft_run.lm, lk.FT_SYSTEM), upfront_s=ft_run.wall_s),
-        lk.System("hybrid", lk.HybridPipeline(raft_run.lm, hyb_index, top_k=RAFT.k), hyb_v2,
+        lk.System("ft", lk.closed_book(ft_lm, lk.FT_SYSTEM), upfront_s=ft_run.wall_s),
+        lk.System("hybrid", lk.HybridPipeline(raft_lm, hyb_index, top_k=RAFT.k), hyb_v2,
                   upfront_s=raft_run.wall_s + t_hyb_index),
     ]
 
@@ -148,7 +151,7 @@ code("""
 rag_index_v2, t_rag_reindex = build_index("v2", RAG_CHUNKS, fuse_bm25=True)
 hyb_index_v2, t_hyb_reindex = build_index("v2", lk.HYBRID_CHUNKS)
 systems = systems_for(rag_v2=lk.RAGPipeline(lm, rag_index_v2, lk.RAGConfig(top_k=2, min_score=threshold)),
-                      hyb_v2=lk.HybridPipeline(raft_run.lm, hyb_index_v2, top_k=RAFT.k))
+                      hyb_v2=lk.HybridPipeline(raft_lm, hyb_index_v2, top_k=RAFT.k))
 panel.systems = systems  # the panel's v2 toggle now reaches the new indexes
 
 CHANGED = [q for q in KNOW if q.changed_in_v2 and q.answerable_v2]
@@ -157,6 +160,7 @@ KNOW_V2 = [q for q in KNOW if q.is_answerable("v2")]  # a fact may be withdrawn 
 ft_v2_run = lk.finetune(lk.load_generator(),
                         lk.make_examples(KNOW_V2, kind="knowledge", phrasings=("question", "train"), version="v2"),
                         cfg_lora, progress=False)
+ft_v2_lm = lk.attach(lm, ft_v2_run, "ft-v2")
 t_retrain = time.perf_counter() - t0
 absorb = {"base": float("nan"), "rag": t_rag_reindex, "ft": ft_v2_run.wall_s, "hybrid": t_hyb_reindex}
 print(f"re-index v2: RAG {t_rag_reindex:.1f} s, hybrid {t_hyb_reindex:.1f} s; retrain ft on v2: "
@@ -170,7 +174,7 @@ def old_answer(rec):  # the system said the v1 fact for a question whose fact ch
 fresh = []
 for s in systems:
     fresh += lk.run_approach(s.name, s.approach("v2"), CHANGED, phrasing="question", version="v2")
-fresh += lk.run_approach("ft retrained", lk.closed_book(ft_v2_run.lm, lk.FT_SYSTEM), CHANGED, version="v2")
+fresh += lk.run_approach("ft retrained", lk.closed_book(ft_v2_lm, lk.FT_SYSTEM), CHANGED, version="v2")
 v1_on_changed = [r for r in v1_records if r.qid in {q.id for q in CHANGED}]
 rows = []
 for name in ["base", "rag", "ft", "ft retrained", "hybrid"]:
@@ -327,8 +331,9 @@ code("""
 RUN_HARD = False
 if RUN_HARD:
     cfg_p1 = lk.RAFTConfig(p_oracle=1.0, n_distractors=2, phrasings=("question",), seed=0)
-    run_p1 = lk.train_raft(lk.load_generator(), lk.make_raft_examples(train_qa[:80], hyb_index, cfg_p1), FT_RAFT)
-    recs = lk.run_approach("hybrid p=1.0", lk.HybridPipeline(run_p1.lm, hyb_index_v2, top_k=3), CHANGED, version="v2")
+    run_p1 = lk.train_raft(lk.load_generator(), lk.make_raft_examples(train_qa[:64], hyb_index, cfg_p1), FT_RAFT)
+    recs = lk.run_approach("hybrid p=1.0", lk.HybridPipeline(lk.attach(lm, run_p1, "p1"), hyb_index_v2, top_k=3),
+                           CHANGED, version="v2")
     print(sum(old_answer(r) for r in recs) / len(recs), "old answers; p=0.8:", freshness.loc["hybrid", "gives the old v1 answer"])
 """)
 md("## Run report")
