@@ -392,6 +392,7 @@ def _load_tensors(folder: Path, stem: str) -> dict:
         raise FileNotFoundError(f"{folder}: no {stem}-*.safetensors files")
     return {k: v for f in files for k, v in load_file(f).items()}
 
+
 def _trainable_state(model, method: str) -> dict:
     if method == "lora":
         from peft import get_peft_model_state_dict
@@ -545,9 +546,10 @@ def _finish(lm: LM, model) -> LM:
 
 def _train_step(model, row: Row, opt, cfg: FinetuneConfig, lr: float, device) -> float:
     keep = (row.labels != -100).nonzero().squeeze(1)  # (n_targets,) positions that carry a loss
+    targets = row.labels[keep]
     extra = _bucket(len(keep)) - len(keep)  # pad to a multiple of 64 rows: a stable lm_head shape
     keep = torch.cat([keep, keep.new_full((extra,), row.input_ids.numel() - 1)])
-    targets = torch.cat([row.labels[keep[:len(keep) - extra]], torch.full((extra,), -100)])  # ignored
+    targets = torch.cat([targets, torch.full((extra,), -100)])  # -100: the padded rows carry no loss
     out = model(input_ids=row.input_ids[None].to(device), position_ids=row.position_ids[None].to(device),
                 logits_to_keep=keep.to(device),  # logits only where needed: (1, n_kept, vocab)
                 use_cache=False)  # with a KV cache transformers would not detect the packed row
@@ -584,7 +586,7 @@ def _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after
             state["tokens"] += row.input_ids.numel() - row.n_pad
             state["target_tokens"] += int((row.labels != -100).sum())
             state["flops"] += train_flops(model, row, cfg.method)
-            state["hw_flops"] = state.get("hw_flops", 0.0) + train_flops(model, row, cfg.method, hardware=True)
+            state["hw_flops"] += train_flops(model, row, cfg.method, hardware=True)
             state["step"] = step
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}", epoch=epoch + 1)
@@ -631,7 +633,7 @@ def _result(lm, model, cfg, state, ckpt, completed, resumed_from) -> TrainResult
         wall_s=state["wall_s"], train_s=state["train_s"], tokens=state["tokens"],
         target_tokens=state["target_tokens"], tokens_per_s=state["tokens"] / train_s, gflops=gflops,
         gflops_per_s=gflops / train_s, peak_gflops=peak, frac_peak=gflops / train_s / peak,
-        hw_frac_peak=state.get("hw_flops", 0.0) / 1e9 / train_s / peak,
+        hw_frac_peak=state["hw_flops"] / 1e9 / train_s / peak,
         peak_rss_mb=peak_rss_mb(),
         peak_cuda_mb=torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else 0.0,
         dtype=str(lm.dtype).split(".")[-1], ckpt_dir=str(ckpt), completed=completed,
