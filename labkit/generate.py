@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .env import trim_heap
 from .models import LM
 
 
@@ -44,6 +45,33 @@ Message = dict  # {"role": "user"|"system"|"assistant", "content": str}
 
 
 @contextlib.contextmanager
+def lora_autocast(layers: list, dtype: torch.dtype, device_type: str):
+    """Run fp32 LoRA adapters on a bf16 base in bf16: mixed precision (autocast), fp32 weights kept.
+
+    peft keeps adapter weights in fp32 and casts every adapter's input to fp32. On this 2-core CPU that
+    made the RAFT view's prefill run at 385 tokens/s; under this scope, 670 tokens/s (notebook 03's
+    48 held-out prompts, ~350 tokens each). A training step also stops allocating fp32 copies of the
+    activations: its peak fell from ~1.1 GB to ~0.95 GB. Under autocast the adapter
+    matmuls run in bf16 while the fp32 weights (and in training their gradients and AdamW state)
+    stay fp32: the usual mixed-precision recipe. No-op for fp32 models or when ``layers`` is empty.
+
+    Introduced in 02_finetune.ipynb.
+    """
+    if dtype != torch.bfloat16 or not layers:
+        yield
+        return
+    casting = [(m, m.cast_input_dtype_enabled) for m in layers]
+    try:
+        for m, _ in casting:
+            m.cast_input_dtype_enabled = False  # autocast picks the matmul dtype instead
+        with torch.autocast(device_type, dtype=dtype):
+            yield
+    finally:
+        for m, enabled in casting:
+            m.cast_input_dtype_enabled = enabled
+
+
+@contextlib.contextmanager
 def adapter_scope(lm: LM):
     """Answer with ``lm.adapter`` switched on, or with every adapter off when ``lm.adapter`` is None.
 
@@ -68,7 +96,8 @@ def adapter_scope(lm: LM):
             m.enable_adapters(lm.adapter is not None)
             if lm.adapter is not None:
                 m.set_adapter(lm.adapter, inference_mode=True)
-        yield
+        with lora_autocast(layers if lm.adapter is not None else [], lm.dtype, lm.device.type):
+            yield
     finally:
         for m, active, disabled in before:
             m.set_adapter(active, inference_mode=True)
@@ -118,6 +147,10 @@ def chat_generate(lm: LM, prompts: list[str | list[Message]], max_new_tokens: in
             raise ContextTooLongError(
                 f"prompt {i} is {n} tokens; with max_new_tokens={max_new_tokens} it exceeds the model's "
                 f"context of {lm.max_context} tokens. Shorten the question or use fewer/shorter passages.")
+    # Batch prompts of similar length together: a batch is left-padded to its longest prompt, and
+    # padding is compute thrown away (mixed RAG prompts of 300-800 tokens wasted ~20% of prefill).
+    order = sorted(range(len(texts)), key=lambda i: lengths[i])  # stable: ties keep their order
+    texts, lengths = [texts[i] for i in order], [lengths[i] for i in order]
     results: list[Generation] = []
     for start in range(0, len(texts), batch_size):
         batch = texts[start:start + batch_size]
@@ -140,4 +173,8 @@ def chat_generate(lm: LM, prompts: list[str | list[Message]], max_new_tokens: in
                 text=tok.decode(answer, skip_special_tokens=True).strip(),
                 prompt_tokens=n_prompt, completion_tokens=len(row) if end is None else end + 1,
                 t_prefill=(first - t0) / n, t_decode=(t_end - first) / n))
-    return results
+    trim_heap()  # KV caches and attention buffers are freed now: give their pages back (~5 ms)
+    restored: list[Generation] = [None] * len(results)  # type: ignore[list-item]
+    for i, g in zip(order, results):
+        restored[i] = g
+    return restored

@@ -1,7 +1,7 @@
 """The hybrid: a model fine-tuned to answer from retrieved passages (RAFT), then used with retrieval.
 
 RAFT (Zhang et al. 2024, arXiv 2403.10131): each training example is a question with a handful of
-retrieved passages. With probability ``p_oracle`` one of them is the *oracle* (the passage holding the
+retrieved passages. In a share ``p_oracle`` of the examples one of them is the *oracle* (the passage holding the
 answer), the rest are *distractors*; otherwise all are distractors. The target is the house-style cited
 answer. The model learns to find the answer among noise, to cite it, and to keep the style; at inference
 the same prompt is filled by the RAG retriever.
@@ -158,8 +158,8 @@ def make_raft_examples(qa: list[QARecord], retriever, cfg: RAFTConfig | None = N
                        version: str = "v1") -> list[RAFTExample]:
     """RAFT training examples: each wording of each question, with oracle + distractors, shuffled.
 
-    With probability ``1 - p_oracle`` the oracle is replaced by one more distractor and the target
-    stays the same (RAFT: the model must also remember, not only copy). Unanswerable questions get
+    In a seeded random ``1 - p_oracle`` share of the examples the oracle is replaced by one more
+    distractor and the target stays the same (RAFT: the model must also remember, not only copy). Unanswerable questions get
     distractors only and the abstention sentence. Seeded: the same config gives the same examples.
 
     >>> ex = make_raft_examples(qa, index, RAFTConfig(n_distractors=2))   # doctest: +SKIP
@@ -170,20 +170,26 @@ def make_raft_examples(qa: list[QARecord], retriever, cfg: RAFTConfig | None = N
     """
     cfg = cfg or RAFTConfig()
     rng = random.Random(cfg.seed)
-    examples = []
+    slots = []  # (record, wording, oracle chunk or None, gold documents)
     for rec in qa:
         if not rec.is_answerable(version) and not cfg.include_unanswerable:
             continue
         oracle = oracle_chunk(rec, retriever.chunks, version)
         gold_docs = set(rec.gold(version)[2])
         wordings = [w for p in cfg.phrasings for w in ([rec.question] if p == "question" else rec.paraphrases_train)]
-        for wording in wordings:
-            keep = oracle is not None and rng.random() < cfg.p_oracle
-            n_extra = cfg.k - (1 if keep else 0)  # always k passages: the inference prompt has k too
-            passages = ([oracle] if keep else []) + pick_distractors(wording, gold_docs, retriever, n_extra,
-                                                                     cfg.distractors, rng)
-            rng.shuffle(passages)  # the oracle's position must carry no signal
-            examples.append(RAFTExample(rec.id, wording, passages, keep, _target(rec, version)))
+        slots += [(rec, w, oracle, gold_docs) for w in wordings]
+    # Exactly round(p_oracle * n) of the n examples that have an oracle keep it (a seeded choice), so
+    # the share is what the config says, not a coin-flip count that wanders with few examples.
+    with_oracle = [i for i, (_, _, oracle, _) in enumerate(slots) if oracle is not None]
+    keeps = set(rng.sample(with_oracle, round(cfg.p_oracle * len(with_oracle))))
+    examples = []
+    for i, (rec, wording, oracle, gold_docs) in enumerate(slots):
+        keep = i in keeps
+        n_extra = cfg.k - (1 if keep else 0)  # always k passages: the inference prompt has k too
+        passages = ([oracle] if keep else []) + pick_distractors(wording, gold_docs, retriever, n_extra,
+                                                                 cfg.distractors, rng)
+        rng.shuffle(passages)  # the oracle's position must carry no signal
+        examples.append(RAFTExample(rec.id, wording, passages, keep, _target(rec, version)))
     if not examples:
         raise ValueError("make_raft_examples: no examples (empty QA list, or only unanswerable questions "
                          "with include_unanswerable=False).")

@@ -287,3 +287,27 @@ def test_full_run_saves_in_shards_and_reloads_identically(monkeypatch):
         reloaded = lk.load_adapter(lk.tiny_generator(seed=0), final).model(input_ids=ids).logits
         torch.testing.assert_close(res.lm.model(input_ids=ids).logits, reloaded)
 
+
+
+def test_lora_autocast_runs_fp32_adapters_in_bf16_and_restores_peft():
+    """Mixed precision for LoRA on a bf16 base: bf16 matmuls, fp32 weights and gradients, flags restored."""
+    from labkit.finetune import _lora_layers
+    from labkit.generate import lora_autocast
+
+    lm = lk.tiny_generator(seed=0)
+    lm.model.to(torch.bfloat16)
+    res = lk.finetune(lm, lk.make_examples(QA[:6]), lk.FinetuneConfig(**FAST), progress=False, out_dir=RUN_DIR)
+    model, layers = res.lm.model, _lora_layers(res.lm.model)
+    lora = [p for n, p in model.named_parameters() if "lora_" in n]
+    assert layers and lora and all(p.dtype == torch.float32 for p in lora)  # master weights stay fp32
+    assert res.losses[-1] < res.losses[0]
+    ids = torch.tensor([[1, 504, 2734, 314, 253, 1345]])
+    with torch.no_grad():
+        plain = model(input_ids=ids).logits  # peft's own path: adapter inputs cast to fp32
+        with lora_autocast(layers, torch.bfloat16, "cpu"):
+            assert not any(m.cast_input_dtype_enabled for m in layers)
+            mixed = model(input_ids=ids).logits
+    assert all(m.cast_input_dtype_enabled for m in layers)  # restored on exit
+    torch.testing.assert_close(mixed.float(), plain.float(), atol=0.05, rtol=0.05)  # bf16 rounding only
+    with lora_autocast(layers, torch.float32, "cpu"):  # fp32 models: nothing changes
+        assert all(m.cast_input_dtype_enabled for m in layers) and not torch.is_autocast_enabled("cpu")

@@ -36,3 +36,16 @@ def test_greedy_generation_repeats_exactly(tiny_lm):
     a = [g.text for g in lk.chat_generate(tiny_lm, prompts, max_new_tokens=6)]
     b = [g.text for g in lk.chat_generate(tiny_lm, prompts, max_new_tokens=6)]
     assert a == b
+
+
+def test_answers_come_back_in_the_order_asked(tiny_lm):
+    """chat_generate batches prompts by length; each answer must still land at its prompt's index."""
+    prompts = ["a much longer prompt than the others, with many more words in it", "one",
+               "a middle-sized prompt", "two words"]
+    tok = tiny_lm.tokenizer
+    expected = [len(tok(tok.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
+                                                tokenize=False), add_special_tokens=False)["input_ids"])
+                for p in prompts]
+    out = lk.chat_generate(tiny_lm, prompts, max_new_tokens=3, batch_size=2)
+    assert [g.prompt_tokens for g in out] == expected
+    assert expected != sorted(expected)  # the test would not notice a lost order otherwise

@@ -78,7 +78,7 @@ def test_unanswerable_gets_abstention_and_no_oracle(qa, index):
 def test_oracle_share_follows_p_oracle(qa, index, p_oracle):
     ex = [e for e in make_raft_examples(qa * 25, index, RAFTConfig(p_oracle=p_oracle, seed=3)) if e.qid != "u1"]
     share = sum(e.has_oracle for e in ex) / len(ex)
-    assert abs(share - p_oracle) < 0.1
+    assert abs(share - p_oracle) <= 0.5 / len(ex)  # exact up to rounding to whole examples
     assert all(e.target.endswith("].") for e in ex)  # the target keeps its cited answer even without the oracle
 
 

@@ -82,14 +82,11 @@ code("""
 lm = lk.load_generator()
 cfg_lora = lk.FinetuneConfig(method="lora", r=8, alpha=16, lr=2e-3, epochs=4, tokens_per_step=512,
                              grad_checkpointing=True)
-layer = lm.model.model.layers[0]
-rows = []
-for name in cfg_lora.target_modules:
-    mod = dict(layer.named_modules())[[n for n, _ in layer.named_modules() if n.endswith(name)][0]]
-    d_out, d_in = mod.weight.shape
-    rows.append({"module": name, "W (d_out x d_in)": f"{d_out} x {d_in}", "W params": d_out * d_in,
-                 "A+B params (r=8)": cfg_lora.r * (d_in + d_out)})
-per_layer = pd.DataFrame(rows).set_index("module")
+shapes = {n.split(".")[-1]: tuple(m.weight.shape) for n, m in lm.model.model.layers[0].named_modules()
+          if isinstance(m, torch.nn.Linear)}  # shapes only: a kept weight would pin the whole model file
+per_layer = pd.DataFrame([{"module": name, "W (d_out x d_in)": f"{d_out} x {d_in}", "W params": d_out * d_in,
+                           "A+B params (r=8)": cfg_lora.r * (d_in + d_out)}
+                          for name in cfg_lora.target_modules for d_out, d_in in [shapes[name]]]).set_index("module")
 n_layers = len(lm.model.model.layers)
 display(per_layer)
 lora_total = per_layer["A+B params (r=8)"].sum() * n_layers
@@ -143,7 +140,9 @@ md("""
 
 A short explicit loop (`lk.finetune`): pack, forward (logits only at answer positions), cross-entropy,
 backward, AdamW on the adapters. The frozen weights stay in bf16 on this CPU (it multiplies bf16 about
-2.4x faster than fp32); the adapters and their optimizer state are fp32. A checkpoint is written every 10
+2.4x faster than fp32); the adapters and their optimizer state are fp32, but their matmuls run in bf16
+under `torch.autocast` (mixed precision; peft alone would cast every adapter input to fp32, which costs
+time and memory on a CPU). A checkpoint is written every 10
 steps: interrupt the cell and re-run it, and training continues from the last checkpoint; a finished
 run is loaded from the cache instantly. To stay under 1.5 GB we recompute activations in the backward
 pass (`grad_checkpointing=True`): about one extra forward per step, but activation memory drops from
@@ -231,7 +230,7 @@ cfg_full = lk.FinetuneConfig(method="full", lr=1e-4, epochs=1, tokens_per_step=5
 res_full = lk.finetune(lm_full, know_examples, cfg_full)
 full_know = lk.evaluate_closed_book(res_full.lm, KNOW, "ft-knowledge-full", phrasings=("train",),
                                     max_new_tokens=24, batch_size=16)
-res_full.lm = None; del lm_full; lk.free_memory()
+res_full.lm = None; del lm_full; lk.free_memory();  # ";": no need to show the RSS it returns
 """)
 code("""
 costs = pd.DataFrame({r.method: {"trainable params (M)": r.trainable_params / 1e6,
@@ -312,10 +311,11 @@ md("""
   compliance and abstention on unseen questions (numbers above). Abstaining is learned as a *pattern*,
   so check the rate on answerable questions too: a model that abstains on everything looks safe and is
   useless.
-- LoRA trains under 2% of the parameters and needs a few MB of optimizer state. Per token it is *not*
-  faster here (see the cost table): with gradient checkpointing both runs recompute the forward, and
-  LoRA's fp32 adapter matmuls on 7 modules per layer add overhead; its advantage on a CPU is memory and
-  a 10 MB checkpoint, not speed.
+- LoRA trains under 2% of the parameters and needs a few MB of optimizer state. Compare its speed-up
+  per token (printed under the cost table) with what the FLOP count predicts, 6 / 4 = 1.5x: both runs
+  recompute the forward under gradient checkpointing, and LoRA's 210 small adapter matmuls (7 modules x
+  30 layers) use a CPU less well than the big ones. On a CPU its clearest gains are memory and a 10 MB
+  checkpoint.
 
 ## Exercises
 

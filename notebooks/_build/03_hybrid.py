@@ -50,14 +50,14 @@ md("""
 budget; `phrasings=("question", "train")` adds the training paraphrases; never the held-out ones) into a chat: the system prompt, numbered passages with their
 document ids, the question, and the house-style answer that ends with the source id. The passages are
 the oracle plus `n_distractors` *retrieved* distractors (the retriever's best passages from other
-documents: the noise retrieval really produces), shuffled with a seeded RNG. With probability
-`1 - p_oracle` the oracle is swapped for one more distractor and the target stays the same: the model
+documents: the noise retrieval really produces), shuffled with a seeded RNG. In a share
+`1 - p_oracle` of the examples (picked at random, seeded) the oracle is swapped for one more distractor and the target stays the same: the model
 must then answer from memory, which is RAFT's way of mixing domain knowledge into reading skill.
 Unanswerable questions get distractors only and the abstention sentence.
 """)
 code("""
 RAFT = lk.RAFTConfig(p_oracle=0.8, n_distractors=2, phrasings=("question",), seed=0)
-N_TRAIN = 64  # training questions, canonical wording only: a CPU budget (each example is ~300 tokens)
+N_TRAIN = 48  # training questions, canonical wording only: the 5-minute CPU budget (an example is ~380 tokens)
 train_subset = train_qa[:N_TRAIN]
 raft_examples = lk.make_raft_examples(train_subset, index, RAFT)
 ex = next(e for e in raft_examples if e.has_oracle)
@@ -183,7 +183,7 @@ md("""
 should spread it evenly; a model could otherwise learn "the answer is in passage 1").
 
 **Medium.** Give the RAFT model fewer or more passages than it was trained with (`top_k=1` and
-`top_k=5`) on 8 held-out questions. Does more context help or distract it?
+`top_k=5`) on 6 held-out questions. Does more context help or distract it?
 
 **Hard.** Train with *random* distractors (`distractors="random"`) instead of retrieved ones and
 compare on the held-out set. Set `RUN_HARD = True` (about as long as the RAFT training above).
@@ -198,7 +198,7 @@ print("oracle position -> examples:", dict(sorted(positions.items())))
 """)
 code("""
 # Medium
-small = eval_qa[:8]
+small = eval_qa[:6]
 for k in (1, 5):
     recs = lk.run_approach(f"raft@k={k}", lk.HybridPipeline(raft_lm, index, top_k=k), small, "heldout", per_record=1)
     print(k, lk.summarize(recs)[["contains", "hallucination", "p50_latency_s"]].round(2).to_dict("records")[0])

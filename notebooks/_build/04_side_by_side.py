@@ -83,7 +83,7 @@ train_qa, _ = lk.holdout_split(qa, n_eval=48, seed=0)
 RAFT = lk.RAFTConfig(p_oracle=0.8, n_distractors=2, phrasings=("question",), seed=0)
 FT_RAFT = lk.FinetuneConfig(method="lora", r=8, alpha=16, lr=1e-3, epochs=1, tokens_per_step=512, seed=0,
                             grad_checkpointing=True)
-raft_run = lk.train_raft(lk.load_generator(), lk.make_raft_examples(train_qa[:64], hyb_index, RAFT), FT_RAFT,
+raft_run = lk.train_raft(lk.load_generator(), lk.make_raft_examples(train_qa[:48], hyb_index, RAFT), FT_RAFT,
                           progress=False)
 raft_lm = lk.attach(lm, raft_run, "raft")
 for name, run in [("ft (knowledge)", ft_run), ("hybrid (RAFT)", raft_run)]:
@@ -331,7 +331,7 @@ code("""
 RUN_HARD = False
 if RUN_HARD:
     cfg_p1 = lk.RAFTConfig(p_oracle=1.0, n_distractors=2, phrasings=("question",), seed=0)
-    run_p1 = lk.train_raft(lk.load_generator(), lk.make_raft_examples(train_qa[:64], hyb_index, cfg_p1), FT_RAFT)
+    run_p1 = lk.train_raft(lk.load_generator(), lk.make_raft_examples(train_qa[:48], hyb_index, cfg_p1), FT_RAFT)
     recs = lk.run_approach("hybrid p=1.0", lk.HybridPipeline(lk.attach(lm, run_p1, "p1"), hyb_index_v2, top_k=3),
                            CHANGED, version="v2")
     print(sum(old_answer(r) for r in recs) / len(recs), "old answers; p=0.8:", freshness.loc["hybrid", "gives the old v1 answer"])
