@@ -514,7 +514,8 @@ def finetune(lm: LM, examples: list, cfg: FinetuneConfig | None = None, *, stop_
                                   f"the model's context of {lm.max_context} tokens: lower it.")
     tokenized = [tokenize_example(lm.tokenizer, ex, cfg.tokens_per_step) for ex in examples]
     key = {"cfg": asdict(cfg), "data": _data_hash(tokenized), "base": lm.source, "name": lm.name,
-           "dtype": str(lm.dtype), "device": lm.device.type, "v": 2}
+           "dtype": str(lm.dtype), "device": lm.device.type,
+           "v": 3}  # v: bump when training numerics change (3: LoRA matmuls under autocast)
     ckpt = Path(out_dir) if out_dir else artifact_dir("ft", key)
     ckpt.mkdir(parents=True, exist_ok=True)
     model = _prepare_model(lm, cfg)
