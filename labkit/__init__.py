@@ -5,11 +5,11 @@ Each function's docstring names the notebook that introduces it.
 """
 from .data import (ABSTENTION, DataError, Document, QARecord, StyleCheck, check_house_style, load_kb,
                    load_qa)
-from .env import (Env, artifact_dir, cache_dir, free_memory, limit_heap_slack, matmul_gflops, peak_rss_mb, pick_device,
-                  seed_everything, setup, trim_heap)
+from .env import (Env, artifact_dir, cache_dir, free_memory, limit_heap_slack, matmul_gflops, peak_rss_mb,
+                  pick_device, seed_everything, setup, trim_heap)
 from .evaluate import (Record, contains_gold, exact_match, is_abstention, normalize, score,
                        summarize, token_f1)
-from .generate import ContextTooLongError, Generation, chat_generate, lora_autocast
+from .generate import ContextTooLongError, Generation, chat_generate, lora_autocast, lora_layers
 from .models import LM, ModelNotFoundError, contiguous_head_input, load_embedder, load_generator, tiny_generator
 
 from .rag import *  # noqa: F401,F403  (each module lists its exports in __all__)

@@ -218,12 +218,10 @@ def limit_heap_slack(mmap_threshold_mb: float | None = None) -> bool:
 
     Introduced in 02_finetune.ipynb.
     """
-    mb = float(os.environ.get("LABKIT_MMAP_THRESHOLD_MB", 4 if mmap_threshold_mb is None else mmap_threshold_mb))
-    if mb <= 0:
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc (macOS, Windows)
+    default = 4 if mmap_threshold_mb is None else mmap_threshold_mb
+    mb = float(os.environ.get("LABKIT_MMAP_THRESHOLD_MB", default))
+    libc = _glibc()
+    if mb <= 0 or libc is None:
         return False
     n = int(mb * 2**20)
     return bool(libc.mallopt(M_MMAP_THRESHOLD, n)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2 * n))
@@ -252,7 +250,15 @@ def trim_heap() -> None:
 
     Introduced in 02_finetune.ipynb.
     """
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _glibc():
+    """The C library when it is glibc (mallopt, malloc_trim), else None (macOS, Windows, musl)."""
     try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except OSError:  # not glibc (macOS, Windows)
-        pass
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from .data import ABSTENTION, QARecord
 from .env import artifact_dir, free_memory, matmul_gflops, peak_rss_mb
 from .evaluate import Record, score
-from .generate import ContextTooLongError, chat_generate, lora_autocast
+from .generate import ContextTooLongError, chat_generate, lora_autocast, lora_layers
 from .models import LM
 
 __all__ = ["FT_SYSTEM", "FinetuneConfig", "Example", "Row", "TrainResult", "make_examples", "tokenize_example",
@@ -545,20 +545,14 @@ def _finish(lm: LM, model) -> LM:
     return LM(model=model, tokenizer=lm.tokenizer, name=lm.name + "+ft", source=lm.source, adapter=adapter)
 
 
-def _lora_layers(model) -> list:
-    from peft.tuners.tuners_utils import BaseTunerLayer
-
-    return [m for m in model.modules() if isinstance(m, BaseTunerLayer)]
-
-
-def _train_step(model, row: Row, opt, cfg: FinetuneConfig, lr: float, device, lora_layers=()) -> float:
+def _train_step(model, row: Row, opt, cfg: FinetuneConfig, lr: float, device, adapters=()) -> float:
     keep = (row.labels != -100).nonzero().squeeze(1)  # (n_targets,) positions that carry a loss
     targets = row.labels[keep]
     extra = _bucket(len(keep)) - len(keep)  # pad to a multiple of 64 rows: a stable lm_head shape
     keep = torch.cat([keep, keep.new_full((extra,), row.input_ids.numel() - 1)])
     targets = torch.cat([targets, torch.full((extra,), -100)])  # -100: the padded rows carry no loss
     dtype = model.get_input_embeddings().weight.dtype  # the base weights' dtype (adapters are fp32)
-    with lora_autocast(list(lora_layers), dtype, device.type):  # adapter matmuls in the base's dtype
+    with lora_autocast(list(adapters), dtype, device.type):  # adapter matmuls in the base's dtype
         out = model(input_ids=row.input_ids[None].to(device), position_ids=row.position_ids[None].to(device),
                     logits_to_keep=keep.to(device),  # logits only where needed: (1, n_kept, vocab)
                     use_cache=False)  # with a KV cache transformers would not detect the packed row
@@ -578,7 +572,7 @@ def _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after
     device = lm.device
     plan = [_epoch_rows(tokenized, cfg, e) for e in range(cfg.epochs)]  # (epochs, rows): cheap, exact
     total = sum(len(p) for p in plan)
-    lora_layers = _lora_layers(model)  # found once: walking 500 modules per step costs time
+    adapters = lora_layers(model)  # found once: walking 500 modules per step costs time
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     wall0, t_run, step = state["wall_s"], time.perf_counter(), 0
@@ -590,7 +584,7 @@ def _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after
             if step <= state["step"]:
                 continue  # done before the interruption
             t0 = time.perf_counter()
-            loss = _train_step(model, row, opt, cfg, _lr_at(step - 1, cfg), device, lora_layers)
+            loss = _train_step(model, row, opt, cfg, _lr_at(step - 1, cfg), device, adapters)
             state["train_s"] += time.perf_counter() - t0
             state["losses"].append(loss)
             state["tokens"] += row.input_ids.numel() - row.n_pad

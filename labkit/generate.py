@@ -44,6 +44,13 @@ class _FirstTokenClock:
 Message = dict  # {"role": "user"|"system"|"assistant", "content": str}
 
 
+def lora_layers(model) -> list:
+    """The peft LoRA layers of ``model`` (empty for a plain model). Introduced in 03_hybrid.ipynb."""
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    return [m for m in model.modules() if isinstance(m, BaseTunerLayer)]
+
+
 @contextlib.contextmanager
 def lora_autocast(layers: list, dtype: torch.dtype, device_type: str):
     """Run fp32 LoRA adapters on a bf16 base in bf16: mixed precision (autocast), fp32 weights kept.
@@ -51,9 +58,9 @@ def lora_autocast(layers: list, dtype: torch.dtype, device_type: str):
     peft keeps adapter weights in fp32 and casts every adapter's input to fp32. On this 2-core CPU that
     made the RAFT view's prefill run at 385 tokens/s; under this scope, 670 tokens/s (notebook 03's
     48 held-out prompts, ~350 tokens each). A training step also stops allocating fp32 copies of the
-    activations: its peak fell from ~1.1 GB to ~0.95 GB. Under autocast the adapter
-    matmuls run in bf16 while the fp32 weights (and in training their gradients and AdamW state)
-    stay fp32: the usual mixed-precision recipe. No-op for fp32 models or when ``layers`` is empty.
+    activations: its peak fell from ~1.1 GB to ~0.95 GB. Under autocast the adapter matmuls run in
+    bf16 while the fp32 weights (and in training their gradients and AdamW state) stay fp32: the usual
+    mixed-precision recipe. No-op for fp32 models or when ``layers`` is empty.
 
     Introduced in 02_finetune.ipynb.
     """
@@ -81,9 +88,7 @@ def adapter_scope(lm: LM):
 
     Introduced in 03_hybrid.ipynb.
     """
-    from peft.tuners.tuners_utils import BaseTunerLayer
-
-    layers = [m for m in lm.model.modules() if isinstance(m, BaseTunerLayer)]
+    layers = lora_layers(lm.model)
     if not layers:
         if lm.adapter is not None:
             raise ValueError(f"{lm!r} names adapter {lm.adapter!r} but its model has no LoRA layers.")

@@ -1,8 +1,8 @@
 """The hybrid: a model fine-tuned to answer from retrieved passages (RAFT), then used with retrieval.
 
 RAFT (Zhang et al. 2024, arXiv 2403.10131): each training example is a question with a handful of
-retrieved passages. In a share ``p_oracle`` of the examples one of them is the *oracle* (the passage holding the
-answer), the rest are *distractors*; otherwise all are distractors. The target is the house-style cited
+retrieved passages. In a share ``p_oracle`` of the examples one of them is the *oracle* (the passage
+holding the answer), the rest are *distractors*; otherwise all are distractors. The target is the house-style cited
 answer. The model learns to find the answer among noise, to cite it, and to keep the style; at inference
 the same prompt is filled by the RAG retriever.
 
@@ -159,8 +159,9 @@ def make_raft_examples(qa: list[QARecord], retriever, cfg: RAFTConfig | None = N
     """RAFT training examples: each wording of each question, with oracle + distractors, shuffled.
 
     In a seeded random ``1 - p_oracle`` share of the examples the oracle is replaced by one more
-    distractor and the target stays the same (RAFT: the model must also remember, not only copy). Unanswerable questions get
-    distractors only and the abstention sentence. Seeded: the same config gives the same examples.
+    distractor and the target stays the same (RAFT: the model must also remember, not only copy).
+    Unanswerable questions get distractors only and the abstention sentence. Seeded: the same config
+    gives the same examples.
 
     >>> ex = make_raft_examples(qa, index, RAFTConfig(n_distractors=2))   # doctest: +SKIP
     >>> len(ex[0].passages), ex[0].target                                # doctest: +SKIP

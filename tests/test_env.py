@@ -69,8 +69,8 @@ def test_peak_rss_is_plausible():
     assert os.environ["HF_HUB_OFFLINE"] == "1"
 
 
-def _subprocess_rss_growth(env_value: str) -> float:
-    """RSS kept after freeing 64 buffers of 8 MB with live 256 KB blocks between them (a fragmented heap)."""
+def _subprocess_rss_growth(env_value: str) -> tuple[bool, float]:
+    """(applied, MB of RSS kept) after freeing 64 buffers of 8 MB with live 256 KB blocks between them."""
     import subprocess
     import sys
 
@@ -78,13 +78,15 @@ def _subprocess_rss_growth(env_value: str) -> float:
         "import ctypes, os, labkit as lk\n"
         "applied = lk.env.limit_heap_slack()\n"
         "libc = ctypes.CDLL('libc.so.6'); libc.malloc.restype = ctypes.c_void_p\n"
-        "libc.free.argtypes = [ctypes.c_void_p]; libc.memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]\n"
+        "libc.free.argtypes = [ctypes.c_void_p]\n"
+        "libc.memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]\n"
         "def rss():\n"
         "    return int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1]) / 1024\n"
         "libc.free(libc.malloc(16 << 20))  # glibc's default then raises its threshold to 16 MB\n"
         "before = rss(); big, small = [], []\n"
         "for _ in range(64):\n"
-        "    p = libc.malloc(8 << 20); libc.memset(p, 1, 8 << 20); big.append(p); small.append(libc.malloc(256 << 10))\n"
+        "    p = libc.malloc(8 << 20); libc.memset(p, 1, 8 << 20)\n"
+        "    big.append(p); small.append(libc.malloc(256 << 10))\n"
         "for p in big: libc.free(p)\n"
         "print(applied, rss() - before)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -288,16 +288,14 @@ def test_full_run_saves_in_shards_and_reloads_identically(monkeypatch):
         torch.testing.assert_close(res.lm.model(input_ids=ids).logits, reloaded)
 
 
-
 def test_lora_autocast_runs_fp32_adapters_in_bf16_and_restores_peft():
     """Mixed precision for LoRA on a bf16 base: bf16 matmuls, fp32 weights and gradients, flags restored."""
-    from labkit.finetune import _lora_layers
-    from labkit.generate import lora_autocast
+    from labkit.generate import lora_autocast, lora_layers
 
     lm = lk.tiny_generator(seed=0)
     lm.model.to(torch.bfloat16)
     res = lk.finetune(lm, lk.make_examples(QA[:6]), lk.FinetuneConfig(**FAST), progress=False, out_dir=RUN_DIR)
-    model, layers = res.lm.model, _lora_layers(res.lm.model)
+    model, layers = res.lm.model, lora_layers(res.lm.model)
     lora = [p for n, p in model.named_parameters() if "lora_" in n]
     assert layers and lora and all(p.dtype == torch.float32 for p in lora)  # master weights stay fp32
     assert res.losses[-1] < res.losses[0]
