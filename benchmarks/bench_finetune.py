@@ -5,6 +5,12 @@ Each configuration runs in its own process, so each peak RSS is that run's own.
 
     python benchmarks/bench_finetune.py            # all configurations, ~5 min on 2 cores
     python benchmarks/bench_finetune.py --steps 6  # quicker
+    python benchmarks/bench_finetune.py --ceiling  # the GEMM ceiling of this model's shapes (seconds)
+
+``--ceiling`` answers "what fraction of the GEMM peak *can* a LoRA step reach here?": it times every
+matmul of one LoRA training step on a 512-token row, at the model's own shapes, in isolation, and
+reports their FLOP-weighted speed as a fraction of the 2048^3 probe. No overhead, no attention, no
+elementwise work: an upper bound on the trainer's "fraction of peak".
 
 Results are printed as a table and written to benchmarks/results/finetune.json.
 """
@@ -47,11 +53,68 @@ def run_one(name: str, steps: int) -> dict:
     return out
 
 
+def _best_time(fn, repeats: int = 20) -> float:
+    import time
+
+    fn()  # warm-up: kernel choice, buffers
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def gemm_ceiling(T: int = 512, n_targets: int = 128, r: int = 8) -> dict:
+    """Time each matmul of one LoRA step (bf16) at the model's shapes; FLOP-weighted GFLOP/s vs the probe."""
+    import torch
+
+    import labkit as lk
+
+    cfg = lk.load_generator().model.config
+    d, f, v = cfg.hidden_size, cfg.intermediate_size, cfg.vocab_size
+    kv = cfg.num_key_value_heads * (d // cfg.num_attention_heads)
+    outs = {"q": d, "k": kv, "v": kv, "o": d, "gate": f, "up": f, "down": d}
+    ins = {**{k: d for k in outs}, "down": f}
+    gemms = []  # (label, m, k, n, times per step): an (m, k) @ (k, n) product
+    for name in outs:
+        i, o = ins[name], outs[name]
+        gemms += [(f"{name} forward", T, i, o, 2),  # 2: the forward and its recompute (checkpointing)
+                  (f"{name} input grad", T, o, i, 1),
+                  (f"{name} LoRA A", T, i, r, 2), (f"{name} LoRA B", T, r, o, 2),
+                  (f"{name} LoRA grad B", r, T, o, 1), (f"{name} LoRA grad A", i, T, r, 1),
+                  (f"{name} LoRA input grad 1", T, o, r, 1), (f"{name} LoRA input grad 2", T, r, i, 1)]
+    gemms += [("lm_head forward", n_targets, d, v, 1), ("lm_head input grad", n_targets, v, d, 1)]
+    torch.manual_seed(0)
+    flops = secs = 0.0
+    rows = []
+    for label, m, k, n, times in gemms:
+        a, b = torch.randn(m, k, dtype=torch.bfloat16), torch.randn(k, n, dtype=torch.bfloat16)
+        t = _best_time(lambda: a @ b)
+        layers = 1 if label.startswith("lm_head") else cfg.num_hidden_layers
+        flops += 2 * m * k * n * times * layers
+        secs += t * times * layers
+        rows.append({"gemm": label, "shape": f"({m}x{k})@({k}x{n})", "gflops_per_s": 2 * m * k * n / t / 1e9})
+    peak = lk.matmul_peak(torch.bfloat16)
+    return {"rows": rows, "ceiling_gflops_per_s": flops / secs / 1e9, "probe_peak_gflops_per_s": peak,
+            "ceiling_frac_peak": flops / secs / 1e9 / peak, "tokens": T}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=12, help="optimizer steps per configuration")
     ap.add_argument("--only", choices=sorted(CONFIGS), help="run one configuration in this process")
+    ap.add_argument("--ceiling", action="store_true", help="time the model's GEMM shapes instead of training")
     args = ap.parse_args(argv)
+    if args.ceiling:
+        import pandas as pd
+
+        res = gemm_ceiling()
+        print(pd.DataFrame(res["rows"]).round(1).to_string(index=False))
+        print(f"all matmuls of one LoRA step on a {res['tokens']}-token row, FLOP-weighted: "
+              f"{res['ceiling_gflops_per_s']:.0f} GFLOP/s = {res['ceiling_frac_peak']:.0%} of the "
+              f"{res['probe_peak_gflops_per_s']:.0f} GFLOP/s 2048^3 probe")
+        return 0
     if args.only:
         print(json.dumps(run_one(args.only, args.steps)))
         return 0

@@ -24,7 +24,7 @@ import random
 import shutil
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -36,8 +36,9 @@ from .evaluate import Record, score
 from .generate import ContextTooLongError, chat_generate, lora_autocast, lora_layers
 from .models import LM
 
-__all__ = ["FT_SYSTEM", "FinetuneConfig", "Example", "Row", "TrainResult", "make_examples", "tokenize_example",
-           "pack", "pad_row", "finetune", "load_adapter", "attach", "train_flops", "evaluate_closed_book", "matmul_peak"]
+__all__ = ["FT_SYSTEM", "FinetuneConfig", "Example", "Row", "TrainResult", "StepInBackward", "make_examples",
+           "tokenize_example", "pack", "pad_row", "finetune", "load_adapter", "attach", "train_flops",
+           "evaluate_closed_book", "matmul_peak"]
 
 # The same short system prompt at training and evaluation time (the model's default one is ~30 tokens
 # of "You are SmolLM ..." that would cost compute in every training example).
@@ -67,7 +68,7 @@ class FinetuneConfig:
     tokens_per_step: int = 512  # length of one packed row = one optimizer step (tokens)
     seed: int = 0  # example order and adapter initialisation
     checkpoint_every: int = 10  # save a resumable checkpoint every this many steps (and at epoch ends)
-    grad_clip: float = 1.0  # max global gradient norm
+    grad_clip: float = 1.0  # LoRA: max global gradient norm (full: Adafactor clips each update instead)
     freeze_embeddings: bool = True  # full only: keep the tied 49152x576 embedding/lm_head frozen
     grad_checkpointing: bool | None = None  # recompute activations in backward; None: on for "full"
 
@@ -279,7 +280,8 @@ def train_flops(model, row: Row, method: str, hardware: bool = False) -> float:
     blocks = base.model.layers
     p_lin = sum(m.weight.numel() for n, m in blocks.named_modules()
                 if isinstance(m, torch.nn.Linear) and "lora_" not in n)
-    p_lora = sum(p.numel() for n, p in blocks.named_parameters() if "lora_" in n)
+    active = f".{model.active_adapter}." if hasattr(model, "peft_config") else ".default."
+    p_lora = sum(p.numel() for n, p in blocks.named_parameters() if "lora_" in n and active in n)
     cfg = base.config
     d_attn = cfg.num_attention_heads * getattr(cfg, "head_dim", cfg.hidden_size // cfg.num_attention_heads)
     pos = row.position_ids if hardware else row.position_ids[:T]
@@ -311,7 +313,10 @@ def _matmul_peak(dtype: str, device: str) -> float:  # strings: hashable, one pr
 
 # --- model preparation -------------------------------------------------------------------------------
 def _check_targets(model, targets: tuple[str, ...]) -> None:
-    linear = {n.split(".")[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    wrapped = set(map(id, lora_layers(model)))  # Linear layers that already carry LoRA adapters
+    linear = {n.split(".")[-1] for n, m in model.named_modules()
+              if (isinstance(m, torch.nn.Linear) and "lora_" not in n and not n.endswith("base_layer"))
+              or id(m) in wrapped}
     missing = [t for t in targets if t not in linear]
     if missing:
         raise ValueError(f"FinetuneConfig.target_modules {missing} are not Linear layers of this model; "
@@ -326,20 +331,35 @@ def _quiet_peft():
         yield
 
 
-def _prepare_model(lm: LM, cfg: FinetuneConfig):
-    """LoRA: wrap in a PeftModel (base frozen). Full: unfreeze the blocks (and the embedding if asked)."""
+def _prepare_model(lm: LM, cfg: FinetuneConfig, adapter: str = "default"):
+    """LoRA: add adapter ``adapter`` (base frozen). Full: unfreeze the blocks (and the embedding if asked)."""
     model = lm.model
+    shared = model.__dict__.get("_labkit_peft")  # the PeftModel already wrapping this base, if any
+    if cfg.method == "full" and (shared is not None or lora_layers(model)):
+        raise ValueError("full fine-tuning would change the base under its LoRA adapters: pass a fresh "
+                         "base, lk.load_generator().")
     if cfg.checkpointing:  # recompute activations in backward: ~1 extra forward, far less memory
         model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     if cfg.method == "lora":
         from peft import LoraConfig, get_peft_model
 
         _check_targets(model, cfg.target_modules)
-        torch.manual_seed(cfg.seed)  # A is random (Kaiming), B starts at 0 so W + BA = W at step 0
         pcfg = LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
                           target_modules=list(cfg.target_modules), task_type="CAUSAL_LM")
+        torch.manual_seed(cfg.seed)  # A is random (Kaiming), B starts at 0 so W + BA = W at step 0
         with _quiet_peft():
-            model = get_peft_model(model, pcfg)  # adapters in fp32 (peft's default), base weights frozen
+            if shared is None:  # adapters in fp32 (peft's default), base weights frozen
+                model = get_peft_model(model, pcfg, adapter_name=adapter)
+                lm.model.__dict__["_labkit_peft"] = model  # not a submodule: a plain attribute
+            else:  # join the adapters already on this base; the same seed gives the same initial A
+                if adapter in shared.peft_config:  # a re-run replaces its own adapter
+                    warnings.filterwarnings("ignore", message=".*which is now deleted.*", category=UserWarning)
+                    shared.delete_adapter(adapter)
+                shared.add_adapter(adapter, pcfg)
+                model = shared
+        model.set_adapter(adapter)  # only this adapter trains (peft freezes the others)
+        for m in lora_layers(model):
+            m.enable_adapters(True)
     else:
         for name, p in model.named_parameters():
             p.requires_grad = not (cfg.freeze_embeddings and "embed_tokens" in name)
@@ -351,11 +371,66 @@ def _make_optimizer(model, cfg: FinetuneConfig):
     if cfg.method == "lora":  # few params: AdamW's two fp32 moments cost nothing
         return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
     # Full: AdamW would need 8 more bytes per trained weight (0.85 GB here). Adafactor keeps only row
-    # and column averages of the squared gradient per matrix: a few MB.
+    # and column averages of the squared gradient per matrix: a few MB. Its update clipping (each
+    # update's RMS <= 1) bounds the steps, so the step can run inside backward (no global norm needed).
     from transformers.optimization import Adafactor
 
-    return Adafactor(params, lr=cfg.lr, scale_parameter=False, relative_step=False, warmup_init=False,
-                     beta1=None, weight_decay=0.0)
+    return StepInBackward(params, lambda ps: Adafactor(ps, lr=cfg.lr, scale_parameter=False, relative_step=False,
+                                                       warmup_init=False, beta1=None, weight_decay=0.0))
+
+
+class StepInBackward:
+    """An optimizer whose step runs inside ``loss.backward()``, one weight at a time (full fine-tuning).
+
+    Why: as soon as backward has finished a weight's gradient, a hook applies the optimizer to that weight
+    and frees the gradient, so the gradients of all 106M block weights (203 MB in bf16) never exist at
+    once (PyTorch's "optimizer step in backward" recipe). The price: no global gradient-norm clipping,
+    which needs every gradient at once; Adafactor's own update clipping bounds each step instead.
+    To the training loop and the checkpoints it looks like one optimizer (``param_groups``,
+    ``state_dict``, ``load_state_dict``); the hooks exist only inside ``with opt.hooked():``.
+
+    >>> opt = StepInBackward(list(model.parameters()), lambda ps: torch.optim.SGD(ps, lr=0.1))  # doctest: +SKIP
+    >>> with opt.hooked():                                                                   # doctest: +SKIP
+    ...     loss.backward()  # every weight is updated here; no .grad is left behind
+
+    Introduced in 02_finetune.ipynb.
+    """
+
+    def __init__(self, params: list, make_optimizer):
+        self.params = list(params)
+        self.opts = [make_optimizer([p]) for p in self.params]  # one per weight: each steps on its own
+        self.param_groups = [o.param_groups[0] for o in self.opts]  # the loop sets the lr here
+
+    @contextlib.contextmanager
+    def hooked(self):
+        def hook(opt):
+            def step(param):  # called once the weight's gradient is complete
+                opt.step()
+                opt.zero_grad(set_to_none=True)
+            return step
+
+        handles = [p.register_post_accumulate_grad_hook(hook(o)) for p, o in zip(self.params, self.opts)]
+        try:
+            yield self
+        finally:
+            for h in handles:
+                h.remove()
+
+    def step(self) -> None:  # nothing left to do: backward stepped every weight
+        pass
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        pass
+
+    def state_dict(self) -> dict:
+        sds = [o.state_dict() for o in self.opts]  # each: state {0: ...}, one group with params [0]
+        return {"state": {i: sd["state"][0] for i, sd in enumerate(sds) if 0 in sd["state"]},
+                "param_groups": [{**sd["param_groups"][0], "params": [i]} for i, sd in enumerate(sds)]}
+
+    def load_state_dict(self, sd: dict) -> None:
+        for i, o in enumerate(self.opts):
+            o.load_state_dict({"state": {0: sd["state"][i]} if i in sd["state"] else {},
+                               "param_groups": [{**sd["param_groups"][i], "params": [0]}]})
 
 
 def _lr_at(step: int, cfg: FinetuneConfig) -> float:
@@ -393,30 +468,31 @@ def _load_tensors(folder: Path, stem: str) -> dict:
     return {k: v for f in files for k, v in load_file(f).items()}
 
 
-def _trainable_state(model, method: str) -> dict:
+def _trainable_state(model, method: str, adapter: str = "default") -> dict:
     if method == "lora":
         from peft import get_peft_model_state_dict
 
-        return {k: v.detach().contiguous() for k, v in get_peft_model_state_dict(model).items()}
+        return {k: v.detach().contiguous()
+                for k, v in get_peft_model_state_dict(model, adapter_name=adapter).items()}
     return {n: p.detach().contiguous() for n, p in model.named_parameters() if p.requires_grad}
 
 
-def _load_trainable(model, method: str, tensors: dict) -> None:
+def _load_trainable(model, method: str, tensors: dict, adapter: str = "default") -> None:
     if method == "lora":
         from peft import set_peft_model_state_dict
 
-        set_peft_model_state_dict(model, tensors)
+        set_peft_model_state_dict(model, tensors, adapter_name=adapter)
     else:
         missing = model.load_state_dict(tensors, strict=False).unexpected_keys
         if missing:
             raise ValueError(f"checkpoint has weights this model lacks: {missing[:3]} ...")
 
 
-def _save_checkpoint(path: Path, model, opt, cfg: FinetuneConfig, state: dict) -> None:
+def _save_checkpoint(path: Path, model, opt, cfg: FinetuneConfig, state: dict, adapter: str = "default") -> None:
     tmp = path.with_name(path.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    _save_tensors(tmp, "trainable", _trainable_state(model, cfg.method))
+    _save_tensors(tmp, "trainable", _trainable_state(model, cfg.method, adapter))
     sd = opt.state_dict()
     tensors, scalars = {}, {}
     for pid, st in sd["state"].items():
@@ -433,8 +509,8 @@ def _save_checkpoint(path: Path, model, opt, cfg: FinetuneConfig, state: dict) -
     tmp.rename(path)  # atomic: an interrupted save never leaves a half checkpoint behind
 
 
-def _load_checkpoint(path: Path, model, opt, cfg: FinetuneConfig) -> dict:
-    _load_trainable(model, cfg.method, _load_tensors(path, "trainable"))
+def _load_checkpoint(path: Path, model, opt, cfg: FinetuneConfig, adapter: str = "default") -> dict:
+    _load_trainable(model, cfg.method, _load_tensors(path, "trainable"), adapter)
     meta = json.loads((path / "trainer_state.json").read_text())
     tensors = _load_tensors(path, "optimizer")
     torch.set_rng_state(tensors.pop("rng.torch"))
@@ -479,8 +555,18 @@ class TrainResult:
     resumed_from: int = 0  # step the run continued from (0: started fresh)
     lm: LM | None = field(default=None, repr=False)
 
+    def numbers(self) -> dict:
+        """Every field but ``lm``, as plain values (what ``result.json`` stores).
+
+        Not ``dataclasses.asdict``: it deep-copies every field, ``lm`` too, i.e. the whole model. That
+        copy (plus a reference cycle between peft's wrapper and the base model, so only the garbage
+        collector frees it) was the unexplained +350 MB in notebook 02's full fine-tune.
+        """
+        return {f.name: list(v) if isinstance(v := getattr(self, f.name), list) else v
+                for f in fields(self) if f.name != "lm"}
+
     def summary(self) -> dict:
-        d = {k: v for k, v in asdict(self).items() if k not in ("losses", "lm", "epoch_ends")}
+        d = {k: v for k, v in self.numbers().items() if k not in ("losses", "epoch_ends")}
         d["final_loss"] = self.losses[-1] if self.losses else float("nan")
         return d
 
@@ -490,14 +576,19 @@ def _data_hash(tokenized) -> str:
 
 
 def finetune(lm: LM, examples: list, cfg: FinetuneConfig | None = None, *, stop_after: int | None = None,
-             progress: bool = True, out_dir: str | Path | None = None) -> TrainResult:
+             progress: bool = True, out_dir: str | Path | None = None, adapter: str = "default") -> TrainResult:
     """Fine-tune ``lm`` on chat examples; resume from the last checkpoint; reuse a finished run.
 
     The cache folder is keyed by the config, the tokenized data and the base model: re-running the
     same call continues where an interrupted run stopped, or loads the finished weights instantly.
     ``stop_after=k`` stops (after a checkpoint) at step k, to simulate an interruption.
-    ``lm.model`` is changed in place (LoRA layers injected / weights trained): load a fresh base to
-    compare. The trained model is ``result.lm``.
+    The trained model is ``result.lm``.
+
+    LoRA adds an adapter named ``adapter`` to ``lm``'s model. If that base already carries adapters
+    (``lk.attach``, an earlier run), the new one joins them: the base weights are not copied, only the
+    new adapter trains, and ``lm`` (the base view) still answers with every adapter off. Re-running with
+    the same name replaces that adapter. Full fine-tuning changes ``lm``'s weights in place: load a
+    fresh base (``lk.load_generator()``) for it.
 
     >>> res = finetune(lm, examples, FinetuneConfig(epochs=2))      # doctest: +SKIP
     >>> res.trainable_params < res.total_params                     # doctest: +SKIP
@@ -509,6 +600,8 @@ def finetune(lm: LM, examples: list, cfg: FinetuneConfig | None = None, *, stop_
     examples = [_as_example(ex, i) for i, ex in enumerate(examples or [])]
     if not examples:
         raise ValueError("the training set is empty: pass at least one example (see lk.make_examples).")
+    if lm.adapter is not None:
+        raise ValueError(f"fine-tune the base view (adapter=None), not {lm!r}: its adapter would train on top.")
     if cfg.tokens_per_step > lm.max_context:
         raise ContextTooLongError(f"FinetuneConfig.tokens_per_step={cfg.tokens_per_step} is longer than "
                                   f"the model's context of {lm.max_context} tokens: lower it.")
@@ -516,23 +609,25 @@ def finetune(lm: LM, examples: list, cfg: FinetuneConfig | None = None, *, stop_
     key = {"cfg": asdict(cfg), "data": _data_hash(tokenized), "base": lm.source, "name": lm.name,
            "dtype": str(lm.dtype), "device": lm.device.type,
            "v": 3}  # v: bump when training numerics change (3: LoRA matmuls under autocast)
+    if cfg.method == "full":
+        key["optimizer"] = "adafactor-in-backward"  # no global clip since then: older full runs differ
     ckpt = Path(out_dir) if out_dir else artifact_dir("ft", key)
     ckpt.mkdir(parents=True, exist_ok=True)
-    model = _prepare_model(lm, cfg)
+    model = _prepare_model(lm, cfg, adapter)
     opt = _make_optimizer(model, cfg)
     done, last = ckpt / "final", ckpt / "last"
     if (done / "result.json").exists():  # a finished run: load its weights, report its numbers
-        _load_trainable(model, cfg.method, _load_tensors(done, "trainable"))
+        _load_trainable(model, cfg.method, _load_tensors(done, "trainable"), adapter)
         saved = json.loads((done / "result.json").read_text())
         saved.update(reused=True)
         return TrainResult(**saved, lm=_finish(lm, model))
     state = {"step": 0, "losses": [], "epoch_ends": [], "wall_s": 0.0, "train_s": 0.0, "tokens": 0,
              "target_tokens": 0, "flops": 0.0, "hw_flops": 0.0}
     if (last / "trainer_state.json").exists():
-        meta = _load_checkpoint(last, model, opt, cfg)
+        meta = _load_checkpoint(last, model, opt, cfg, adapter)
         state = {k: meta.get(k, 0.0) for k in state}
     resumed_from = state["step"]
-    return _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after, progress)
+    return _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after, progress, adapter)
 
 
 def _finish(lm: LM, model) -> LM:
@@ -541,11 +636,13 @@ def _finish(lm: LM, model) -> LM:
     if base.is_activation_checkpointing:
         base.activation_checkpointing_disable()  # generation needs the KV cache back
     free_memory()  # hand the training step's freed buffers back to the OS before the next phase
-    adapter = "default" if hasattr(model, "peft_config") else None  # get_peft_model names it "default"
+    adapter = model.active_adapter if hasattr(model, "peft_config") else None  # the one just trained
     return LM(model=model, tokenizer=lm.tokenizer, name=lm.name + "+ft", source=lm.source, adapter=adapter)
 
 
 def _train_step(model, row: Row, opt, cfg: FinetuneConfig, lr: float, device, adapters=()) -> float:
+    for group in opt.param_groups:  # before backward: a StepInBackward optimizer steps inside it
+        group["lr"] = lr
     keep = (row.labels != -100).nonzero().squeeze(1)  # (n_targets,) positions that carry a loss
     targets = row.labels[keep]
     extra = _bucket(len(keep)) - len(keep)  # pad to a multiple of 64 rows: a stable lm_head shape
@@ -558,26 +655,41 @@ def _train_step(model, row: Row, opt, cfg: FinetuneConfig, lr: float, device, ad
                     use_cache=False)  # with a KV cache transformers would not detect the packed row
         loss = F.cross_entropy(out.logits[0].float(), targets.to(device))  # mean over real targets only
         loss.backward()  # in the scope too: gradient checkpointing recomputes the forward here
-    torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], cfg.grad_clip)
-    for group in opt.param_groups:
-        group["lr"] = lr
-    opt.step()
-    opt.zero_grad(set_to_none=True)
+    if not isinstance(opt, StepInBackward):  # (full fine-tuning has already stepped, in backward)
+        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], cfg.grad_clip)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
     return loss.item()
 
 
-def _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after, progress) -> TrainResult:
+def _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after, progress,
+           adapter) -> TrainResult:
     from tqdm.auto import tqdm
 
     device = lm.device
     plan = [_epoch_rows(tokenized, cfg, e) for e in range(cfg.epochs)]  # (epochs, rows): cheap, exact
-    total = sum(len(p) for p in plan)
     adapters = lora_layers(model)  # found once: walking 500 modules per step costs time
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    wall0, t_run, step = state["wall_s"], time.perf_counter(), 0
-    bar = tqdm(total=total, initial=state["step"], disable=not progress, desc=f"{cfg.method} fine-tune")
-    stopped = False
+    wall0, t_run = state["wall_s"], time.perf_counter()
+    bar = tqdm(total=sum(len(p) for p in plan), initial=state["step"], disable=not progress,
+               desc=f"{cfg.method} fine-tune")
+    with opt.hooked() if isinstance(opt, StepInBackward) else contextlib.nullcontext():
+        stopped = _run_epochs(model, opt, cfg, plan, state, ckpt, stop_after, device, adapters, bar, adapter,
+                              lambda: wall0 + time.perf_counter() - t_run)
+    bar.close()
+    state["wall_s"] = wall0 + time.perf_counter() - t_run
+    if not stopped:  # saved before _result hands the model over for inference
+        _save_final(ckpt, model, cfg, adapter)
+    res = _result(lm, model, cfg, state, ckpt, completed=not stopped, resumed_from=resumed_from)
+    if not stopped:
+        (ckpt / "final" / "result.json").write_text(json.dumps(res.numbers()))
+    return res
+
+
+def _run_epochs(model, opt, cfg, plan, state, ckpt, stop_after, device, adapters, bar, adapter, wall) -> bool:
+    """The steps not done yet, with checkpoints; True if stopped early at ``stop_after``."""
+    step = 0
     for epoch, rows in enumerate(plan):
         for row in rows:
             step += 1
@@ -598,30 +710,35 @@ def _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after
             if end_of_epoch:
                 state["epoch_ends"].append(step)
             if step % cfg.checkpoint_every == 0 or end_of_epoch or step == stop_after:
-                state["wall_s"] = wall0 + time.perf_counter() - t_run
-                _save_checkpoint(ckpt / "last", model, opt, cfg, state)
+                state["wall_s"] = wall()
+                _save_checkpoint(ckpt / "last", model, opt, cfg, state, adapter)
             if end_of_epoch and cfg.method == "lora":  # small: keep each epoch's adapter for the knob
-                model.save_pretrained(ckpt / f"epoch-{epoch + 1}", safe_serialization=True)
+                _save_adapter(model, adapter, ckpt / f"epoch-{epoch + 1}")
             if step == stop_after:
-                stopped = True
-                break
-        if stopped:
-            break
-    bar.close()
-    state["wall_s"] = wall0 + time.perf_counter() - t_run
-    res = _result(lm, model, cfg, state, ckpt, completed=not stopped, resumed_from=resumed_from)
-    if not stopped:
-        _save_final(ckpt, model, cfg, res)
-    return res
+                return True
+    return False
 
 
-def _save_final(ckpt: Path, model, cfg: FinetuneConfig, res: TrainResult) -> None:
+def _save_final(ckpt: Path, model, cfg: FinetuneConfig, adapter: str) -> None:
     final = ckpt / "final"
     final.mkdir(exist_ok=True)
-    _save_tensors(final, "trainable", _trainable_state(model, cfg.method))
+    _save_tensors(final, "trainable", _trainable_state(model, cfg.method, adapter))
     if cfg.method == "lora":  # the standard peft folder too, for lk.load_adapter / PeftModel
-        model.save_pretrained(final / "adapter", safe_serialization=True)
-    (final / "result.json").write_text(json.dumps({k: v for k, v in asdict(res).items() if k != "lm"}))
+        _save_adapter(model, adapter, final / "adapter")
+
+
+def _save_adapter(model, adapter: str, folder: Path) -> None:
+    """One adapter as a standard peft folder (``adapter_config.json`` + safetensors) directly in ``folder``.
+
+    peft writes an adapter not named "default" into a subfolder of that name: move it up, so every run's
+    folder looks the same whatever the adapter was called.
+    """
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, safe_serialization=True, selected_adapters=[adapter])
+    shutil.rmtree(folder, ignore_errors=True)
+    (tmp if adapter == "default" else tmp / adapter).rename(folder)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _result(lm, model, cfg, state, ckpt, completed, resumed_from) -> TrainResult:
@@ -629,11 +746,13 @@ def _result(lm, model, cfg, state, ckpt, completed, resumed_from) -> TrainResult
     peak = matmul_peak(lm.dtype, device)
     train_s = max(state["train_s"], 1e-9)
     gflops = state["flops"] / 1e9
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    # The model: base weights + this run's trainable ones (other adapters sharing the base not counted).
+    total = sum(p.numel() for n, p in model.named_parameters() if p.requires_grad or "lora_" not in n)
     return TrainResult(
         method=cfg.method, steps=state["step"], losses=list(state["losses"]),
         epoch_ends=list(state["epoch_ends"]),
-        trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
-        total_params=sum(p.numel() for p in model.parameters()),
+        trainable_params=trainable, total_params=total,
         wall_s=state["wall_s"], train_s=state["train_s"], tokens=state["tokens"],
         target_tokens=state["target_tokens"], tokens_per_s=state["tokens"] / train_s, gflops=gflops,
         gflops_per_s=gflops / train_s, peak_gflops=peak, frac_peak=gflops / train_s / peak,
@@ -702,6 +821,10 @@ def attach(base: LM, run: TrainResult, name: str) -> LM:
         raise ValueError("this run stopped before its end (no final adapter): re-run lk.finetune to finish.")
     if base.adapter is not None:
         raise ValueError(f"attach to the base view (adapter=None), not to {base!r}.")
+    if run.lm is not None and run.lm.model is base.model.__dict__.get("_labkit_peft"):
+        if run.lm.adapter != name:  # trained on this very base (lk.finetune(base, ..., adapter=...))
+            raise ValueError(f"this run's adapter is already on this base as {run.lm.adapter!r}: use run.lm.")
+        return run.lm
     run.lm = None  # the trained copy of the base model: freed below
     free_memory()
     return load_adapter(base, Path(run.ckpt_dir) / "final", name=name)

@@ -226,11 +226,12 @@ def holdout_split(qa: list[QARecord], n_eval: int = 48, seed: int = 0) -> tuple[
     return [r for r in qa if r.id not in picked], evals
 
 
-def train_raft(lm, examples: list[RAFTExample], ft_cfg=None, progress: bool = True):
+def train_raft(lm, examples: list[RAFTExample], ft_cfg=None, progress: bool = True, adapter: str = "default"):
     """Fine-tune ``lm`` on RAFT examples with the fine-tune module's trainer (LoRA by default).
 
     A thin adapter: RAFT examples become ``lk.Example`` chats; ``lk.finetune`` does the training and
     caches the adapter under ``lk.artifact_dir`` keyed by the data and the config, so a rerun reloads it.
+    ``adapter`` names the LoRA adapter (see ``lk.finetune``: it may join others on a shared base).
 
     >>> res = train_raft(lm, make_raft_examples(train_qa, index), lk.FinetuneConfig(epochs=1))  # doctest: +SKIP
 
@@ -241,7 +242,7 @@ def train_raft(lm, examples: list[RAFTExample], ft_cfg=None, progress: bool = Tr
     if not examples:
         raise ValueError("train_raft got no examples: build them with make_raft_examples().")
     chats = [Example(e.messages, e.qid, "raft" if e.has_oracle else "raft-no-oracle") for e in examples]
-    return finetune(lm, chats, ft_cfg or FinetuneConfig(), progress=progress)
+    return finetune(lm, chats, ft_cfg or FinetuneConfig(), progress=progress, adapter=adapter)
 
 
 _DOC_TAG = re.compile(r"\[([a-z0-9][a-z0-9-]*)\]")

@@ -257,6 +257,41 @@ def test_attached_adapters_share_one_base_and_each_view_answers_as_its_own_model
     assert n_base == base.n_params() - sum(p.numel() for n, p in a.model.named_parameters() if "lora_" in n)
 
 
+def test_finetune_on_a_shared_base_trains_one_more_adapter_exactly_as_alone():
+    """Training on a base that carries adapters: no copy of the base, the same adapter as on a fresh base."""
+    from pathlib import Path
+
+    ids = torch.tensor([[1, 504, 2734, 314, 253, 1345]])
+    ex, cfg = lk.make_examples(QA[:6], kind="knowledge"), lk.FinetuneConfig(**{**FAST, "lr": 3e-2})
+    alone = lk.finetune(lk.tiny_generator(seed=0), ex, cfg, progress=False, out_dir=RUN_DIR / "alone")
+    run_a = _run(seed=0, out_dir=RUN_DIR / "a")
+    logits_alone, logits_a = _answer_logits(alone.lm, ids), _answer_logits(run_a.lm, ids)
+    base = lk.tiny_generator(seed=0)
+    plain = _answer_logits(base, ids)
+    a = lk.attach(base, run_a, "a")
+    weight = base.model.model.layers[0].self_attn.q_proj.base_layer.weight
+    run_c = lk.finetune(base, ex, cfg, progress=False, out_dir=RUN_DIR / "shared", adapter="c")
+    c = run_c.lm
+    assert not run_c.reused and c.model is a.model and c.adapter == "c"
+    assert c.model.get_base_model().model.layers[0].self_attn.q_proj.base_layer.weight is weight  # no copy
+    torch.testing.assert_close(_answer_logits(c, ids), logits_alone)  # same init, same steps, same model
+    torch.testing.assert_close(_answer_logits(a, ids), logits_a)  # the other adapter did not train
+    torch.testing.assert_close(_answer_logits(base, ids), plain)  # the base view: adapters off
+    assert (run_c.trainable_params, run_c.total_params) == (alone.trainable_params, alone.total_params)
+    assert run_c.losses == pytest.approx(alone.losses)
+    assert (Path(run_c.ckpt_dir) / "final" / "adapter" / "adapter_config.json").exists()  # whatever its name
+    assert lk.attach(base, run_c, "c") is c
+    with pytest.raises(ValueError, match="use run.lm"):
+        lk.attach(base, run_c, "other")
+    again = lk.finetune(base, ex, cfg, progress=False, out_dir=RUN_DIR / "shared", adapter="c")  # a re-run
+    assert again.reused and sorted(again.lm.model.peft_config) == ["a", "c"]  # replaced, not added
+    torch.testing.assert_close(_answer_logits(again.lm, ids), logits_alone)
+    with pytest.raises(ValueError, match="fresh base"):
+        lk.finetune(base, ex, lk.FinetuneConfig(**{**FAST, "method": "full"}), progress=False, out_dir=RUN_DIR / "f")
+    with pytest.raises(ValueError, match="base view"):
+        lk.finetune(c, ex, cfg, progress=False, out_dir=RUN_DIR / "v")
+
+
 @pytest.mark.parametrize("case", ["full", "same-name", "adapter-view"])
 def test_attach_refuses_what_it_cannot_share(case):
     run = _run({"method": "full"} if case == "full" else None, out_dir=RUN_DIR / case)
@@ -309,3 +344,50 @@ def test_lora_autocast_runs_fp32_adapters_in_bf16_and_restores_peft():
     torch.testing.assert_close(mixed.float(), plain.float(), atol=0.05, rtol=0.05)  # bf16 rounding only
     with lora_autocast(layers, torch.float32, "cpu"):  # fp32 models: nothing changes
         assert all(m.cast_input_dtype_enabled for m in layers) and not torch.is_autocast_enabled("cpu")
+
+
+def test_step_in_backward_equals_stepping_after_backward_and_frees_every_gradient():
+    """Full fine-tuning's optimizer runs inside backward: same weights as the classic loop, no .grad kept."""
+    from transformers.optimization import Adafactor
+
+    def adafactor(params):
+        return Adafactor(params, lr=1e-2, scale_parameter=False, relative_step=False, warmup_init=False)
+
+    torch.manual_seed(0)
+    classic = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 4))
+    fused = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 4))
+    fused.load_state_dict(classic.state_dict())
+    x = torch.randn(5, 8)
+    opt_classic, opt_fused = adafactor(list(classic.parameters())), lk.StepInBackward(list(fused.parameters()), adafactor)
+    for _ in range(3):
+        classic(x).square().mean().backward()
+        opt_classic.step()
+        opt_classic.zero_grad(set_to_none=True)
+        with opt_fused.hooked():
+            fused(x).square().mean().backward()
+        assert all(p.grad is None for p in fused.parameters())  # each freed right after its step
+    for a, b in zip(classic.parameters(), fused.parameters()):
+        torch.testing.assert_close(a, b)
+    # Outside `hooked()` backward only computes gradients.
+    before = [p.detach().clone() for p in fused.parameters()]
+    fused(x).sum().backward()
+    assert all(torch.equal(a, b) and b.grad is not None for a, b in zip(before, fused.parameters()))
+    # Its state survives a checkpoint: a new instance loaded from state_dict() holds the same moments.
+    again = lk.StepInBackward(list(fused.parameters()), adafactor)
+    again.load_state_dict(opt_fused.state_dict())
+    for o1, o2 in zip(opt_fused.opts, again.opts):
+        s1, s2 = o1.state_dict()["state"][0], o2.state_dict()["state"][0]
+        assert s1.keys() == s2.keys() and all(torch.equal(s1[k], s2[k]) for k in s1 if torch.is_tensor(s1[k]))
+
+
+@pytest.mark.parametrize("method", ["lora", "full"])
+def test_run_record_never_copies_the_model(method, monkeypatch):
+    """summary() and result.json read the numbers only: a deep copy of ``lm`` doubled the model in memory."""
+    def no_copy(self, memo):
+        raise AssertionError("a model weight was deep-copied")
+
+    monkeypatch.setattr(torch.nn.Parameter, "__deepcopy__", no_copy)
+    res = _run({"method": method, "epochs": 1})  # writes result.json
+    saved = json.loads((RUN_DIR / str({"method": method, "epochs": 1}) / "final" / "result.json").read_text())
+    assert saved == json.loads(json.dumps(res.numbers())) and "lm" not in saved
+    assert res.summary()["final_loss"] == res.losses[-1] and res.summary()["steps"] == res.steps
