@@ -71,6 +71,7 @@ class FinetuneConfig:
     grad_clip: float = 1.0  # LoRA: max global gradient norm (full: Adafactor clips each update instead)
     freeze_embeddings: bool = True  # full only: keep the tied 49152x576 embedding/lm_head frozen
     grad_checkpointing: bool | None = None  # recompute activations in backward; None: on for "full"
+    recompute_every: int = 1  # with grad_checkpointing: recompute every n-th decoder layer only (1: all)
 
     def __post_init__(self):
         if self.method not in ("lora", "full"):
@@ -80,7 +81,8 @@ class FinetuneConfig:
                   ("lr", 0 < self.lr < 1), ("warmup_steps", self.warmup_steps >= 0),
                   ("epochs", self.epochs >= 1), ("tokens_per_step", self.tokens_per_step >= 8),
                   ("seed", self.seed >= 0), ("checkpoint_every", self.checkpoint_every >= 1),
-                  ("grad_clip", self.grad_clip > 0), ("target_modules", len(self.target_modules) > 0)]
+                  ("grad_clip", self.grad_clip > 0), ("target_modules", len(self.target_modules) > 0),
+                  ("recompute_every", self.recompute_every >= 1)]
         for name, ok in checks:
             if not ok:
                 raise ValueError(f"FinetuneConfig.{name}={getattr(self, name)!r} is out of range; see the "
@@ -290,7 +292,8 @@ def train_flops(model, row: Row, method: str, hardware: bool = False) -> float:
     head = 2 * base.get_output_embeddings().weight.numel() * n_tgt
     fwd = 2 * (p_lin + p_lora) * T + attn + head
     weight_grads = 2 * (p_lin if method == "full" else p_lora) * T
-    recompute = (fwd - head) if hardware and getattr(base, "is_activation_checkpointing", False) else 0.0
+    share = sum(bool(getattr(b, "gradient_checkpointing", False)) for b in blocks) / len(blocks)  # recomputed
+    recompute = (fwd - head) * share if hardware and getattr(base, "is_activation_checkpointing", False) else 0.0
     return fwd + (fwd + attn) + weight_grads + recompute
 
 
@@ -339,7 +342,8 @@ def _prepare_model(lm: LM, cfg: FinetuneConfig, adapter: str = "default"):
         raise ValueError("full fine-tuning would change the base under its LoRA adapters: pass a fresh "
                          "base, lk.load_generator().")
     if cfg.checkpointing:  # recompute activations in backward: ~1 extra forward, far less memory
-        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False},
+                                              every_n_layers=cfg.recompute_every)  # n > 1: memory for speed
     if cfg.method == "lora":
         from peft import LoraConfig, get_peft_model
 

@@ -196,7 +196,7 @@ def test_sequence_longer_than_context_is_a_clear_error():
 
 
 @pytest.mark.parametrize("field, value", [("method", "qlora"), ("r", 0), ("lr", 0.0), ("epochs", 0),
-                                          ("dropout", 1.0), ("tokens_per_step", 4)])
+                                          ("dropout", 1.0), ("tokens_per_step", 4), ("recompute_every", 0)])
 def test_config_validation(field, value):
     with pytest.raises(ValueError, match=field):
         lk.FinetuneConfig(**{field: value})
@@ -391,3 +391,28 @@ def test_run_record_never_copies_the_model(method, monkeypatch):
     saved = json.loads((RUN_DIR / str({"method": method, "epochs": 1}) / "final" / "result.json").read_text())
     assert saved == json.loads(json.dumps(res.numbers())) and "lm" not in saved
     assert res.summary()["final_loss"] == res.losses[-1] and res.summary()["steps"] == res.steps
+
+
+@pytest.mark.parametrize("every", [1, 2, 4])
+def test_recompute_every_nth_layer_is_exact_and_counted(every):
+    """Recomputing only every n-th layer changes memory and time, not the numbers; its FLOPs are counted."""
+    from labkit.finetune import _prepare_model
+
+    kw = {"grad_checkpointing": True, "epochs": 1}
+    ref = _run(kw, out_dir=RUN_DIR / "all")  # every layer recomputed
+    res = _run({**kw, "recompute_every": every}, out_dir=RUN_DIR / "some")
+    assert res.losses == pytest.approx(ref.losses, rel=1e-5)
+    tok = [lk.tokenize_example(ref.lm.tokenizer, e, 128) for e in lk.make_examples(QA[:3])]
+    row = lk.pack(tok, 128)[0]
+
+    def hw(cfg_kw):
+        lm = lk.tiny_generator(seed=0, n_layers=4)
+        model = _prepare_model(lm, lk.FinetuneConfig(**{**FAST, **cfg_kw}))
+        flags = [layer.gradient_checkpointing for layer in model.get_base_model().model.layers]
+        return lk.train_flops(model, row, "lora", hardware=True), flags
+
+    none, _ = hw({"grad_checkpointing": False})
+    every_layer, _ = hw({"grad_checkpointing": True})
+    some, flags = hw({"grad_checkpointing": True, "recompute_every": every})
+    assert flags == [i % every == 0 for i in range(4)]
+    assert some - none == pytest.approx((every_layer - none) * sum(flags) / 4)
