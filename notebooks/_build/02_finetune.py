@@ -219,7 +219,12 @@ in fp32 every trained weight costs 4 (weight) + 4 (gradient) + 8 (two moments) =
 135M parameters, over this workbook's 1.5 GB budget. Our full run therefore (a) keeps the weights in bf16
 (2 + 2 bytes for weight and gradient), (b) uses **Adafactor**, which stores only row and column averages of
 the squared gradient (a few MB instead of 0.85 GB), (c) freezes the tied 49152 x 576 embedding/lm_head
-(28M parameters) and (d) recomputes activations in the backward pass (gradient checkpointing). Caveat: with
+(28M parameters), (d) recomputes activations in the backward pass (gradient checkpointing) and (e) takes the
+optimizer step *inside* the backward pass, one weight at a time (`lk.StepInBackward`): each weight's gradient
+is applied and freed as soon as it is complete, so the bf16 gradients (2 bytes per trained weight, printed
+below) never exist at once. The
+price of (e): no global gradient-norm clipping (it needs every gradient at once); Adafactor's own update
+clipping bounds each step instead. Caveat: with
 bf16 weights, updates smaller than half a bf16 step are rounded away; Adafactor's normalised update at
 lr 1e-4 is mostly above that. To stay within the time budget it runs for one epoch only, so we compare it
 with the LoRA adapter saved after one epoch.
@@ -245,7 +250,8 @@ costs.loc["accuracy after 1 epoch, training wordings"] = [knob.loc["ft-knowledge
 display(costs.round(3))
 print(f"GEMM probe peak: {res_lora.peak_gflops:.0f} GFLOP/s ({res_lora.dtype}). LoRA trains "
       f"{res_lora.trainable_params / res_full.trainable_params:.1%} of full's parameters and runs at "
-      f"{res_lora.tokens_per_s / res_full.tokens_per_s:.1f}x its tokens/s.")
+      f"{res_lora.tokens_per_s / res_full.tokens_per_s:.1f}x its tokens/s. Full fine-tuning's bf16 gradients "
+      f"would take {res_full.trainable_params * 2 / 2**20:.0f} MB at once without the step in backward.")
 """)
 md("""
 FLOPs are counted from the model's shapes (`lk.train_flops`): the block matmuls (2 FLOP per weight per

@@ -87,20 +87,23 @@ md("""
 
 `lk.train_raft` hands the chats to `lk.finetune` (notebook 02's trainer: loss on the answer tokens only,
 packed rows, LoRA). The adapter is cached under a key made of the data and the config: a rerun loads it.
-`lk.finetune` changes the model it is given, so each run starts from a freshly loaded base model.
-Gradient checkpointing (notebook 02) keeps a training step's memory to a few hundred MB.
+Gradient checkpointing (notebook 02) keeps a training step's memory to a few hundred MB; here it recomputes
+only every second decoder layer (`recompute_every=2`): the other layers keep their activations, which
+costs memory and saves the time of their recompute (the table's `tokens_per_s` is this run's speed).
 
-Then `lk.attach` moves each finished adapter onto the one base model `lm` we already hold and drops the
-run's own copy: three systems (base for RAG, RAFT, oracle-only) cost one model in memory plus ~10 MB per
-adapter. Each view answers with its own adapter switched on; `lm` itself answers with none.
+Both adapters train on the one base model `lm` we already hold: `adapter="raft"` adds a LoRA adapter of
+that name, only it trains, and the base weights are never copied. Three systems (base for RAG, RAFT,
+oracle-only) cost one model in memory plus ~10 MB per adapter. Each view answers with its own adapter
+switched on; `lm` itself answers with none. (An adapter trained on another copy of the base, e.g. in
+another notebook, joins the same way with `lk.attach(lm, run, name)`.)
 """)
 code("""
 FT = lk.FinetuneConfig(method="lora", r=8, alpha=16, lr=1e-3, epochs=1, tokens_per_step=512, seed=0,
-                       grad_checkpointing=True)
-raft_run = lk.train_raft(lk.load_generator(), raft_examples, FT, progress=False)
-raft_lm = lk.attach(lm, raft_run, "raft")
-oracle_run = lk.train_raft(lk.load_generator(), oracle_examples, FT, progress=False)
-oracle_lm = lk.attach(lm, oracle_run, "oracle-only")
+                       grad_checkpointing=True, recompute_every=2)
+raft_run = lk.train_raft(lm, raft_examples, FT, progress=False, adapter="raft")
+raft_lm = raft_run.lm  # a view of lm with the "raft" adapter on
+oracle_run = lk.train_raft(lm, oracle_examples, FT, progress=False, adapter="oracle-only")
+oracle_lm = oracle_run.lm
 print(raft_lm, oracle_lm, lm, sep="\\n")
 train_table = pd.DataFrame({name: {k: run.summary()[k] for k in
                                    ("steps", "tokens", "wall_s", "tokens_per_s", "final_loss", "reused")}
@@ -208,8 +211,8 @@ code("""
 RUN_HARD = False
 if RUN_HARD:
     rand_cfg = lk.RAFTConfig(p_oracle=0.8, n_distractors=2, distractors="random", phrasings=("question",), seed=0)
-    rand_run = lk.train_raft(lk.load_generator(), lk.make_raft_examples(train_subset, index, rand_cfg), FT)
-    rand_lm = lk.attach(lm, rand_run, "raft-random")
+    rand_run = lk.train_raft(lm, lk.make_raft_examples(train_subset, index, rand_cfg), FT, adapter="raft-random")
+    rand_lm = rand_run.lm
     recs = lk.run_approach("raft-random", lk.HybridPipeline(rand_lm, index, top_k=K), eval_qa, "heldout", per_record=1)
     display(lk.summarize(recs + records)[["contains", "hallucination", "style_ok"]])
 """)

@@ -72,20 +72,21 @@ print(f"RAG index {t_rag_index:.1f} s, hybrid index {t_hyb_index:.1f} s, thresho
 """)
 code("""
 # Notebook 02's knowledge fine-tune: the same call, so the cached adapter is reused when 02 has run.
+# adapter="ft": it is trained (or reloaded) as one more adapter on our one base model, never a copy of it.
 cfg_lora = lk.FinetuneConfig(method="lora", r=8, alpha=16, lr=2e-3, epochs=4, tokens_per_step=512,
                              grad_checkpointing=True)  # exactly notebook 02's config
-ft_run = lk.finetune(lk.load_generator(), lk.make_examples(KNOW, kind="knowledge", phrasings=("question", "train")),
-                     cfg_lora, progress=False)
-ft_lm = lk.attach(lm, ft_run, "ft")  # the adapter moves onto our one base model (notebook 03)
+ft_run = lk.finetune(lm, lk.make_examples(KNOW, kind="knowledge", phrasings=("question", "train")),
+                     cfg_lora, progress=False, adapter="ft")
+ft_lm = ft_run.lm  # a view of lm that answers with the "ft" adapter; lm itself still answers as the base
 
 # Notebook 03's RAFT adapter: the same call, reused when 03 has run.
 train_qa, _ = lk.holdout_split(qa, n_eval=48, seed=0)
 RAFT = lk.RAFTConfig(p_oracle=0.8, n_distractors=2, phrasings=("question",), seed=0)
 FT_RAFT = lk.FinetuneConfig(method="lora", r=8, alpha=16, lr=1e-3, epochs=1, tokens_per_step=512, seed=0,
-                            grad_checkpointing=True)
-raft_run = lk.train_raft(lk.load_generator(), lk.make_raft_examples(train_qa[:48], hyb_index, RAFT), FT_RAFT,
-                          progress=False)
-raft_lm = lk.attach(lm, raft_run, "raft")
+                            grad_checkpointing=True, recompute_every=2)  # exactly notebook 03's config
+raft_run = lk.train_raft(lm, lk.make_raft_examples(train_qa[:48], hyb_index, RAFT), FT_RAFT, progress=False,
+                         adapter="raft")
+raft_lm = raft_run.lm
 for name, run in [("ft (knowledge)", ft_run), ("hybrid (RAFT)", raft_run)]:
     print(f"{name}: {run.wall_s:.0f} s of training ({'reused from the cache' if run.reused else 'trained now'})")
 """)
@@ -157,10 +158,10 @@ panel.systems = systems  # the panel's v2 toggle now reaches the new indexes
 CHANGED = [q for q in KNOW if q.changed_in_v2 and q.answerable_v2]
 t0 = time.perf_counter()
 KNOW_V2 = [q for q in KNOW if q.is_answerable("v2")]  # a fact may be withdrawn in v2: nothing to learn
-ft_v2_run = lk.finetune(lk.load_generator(),
-                        lk.make_examples(KNOW_V2, kind="knowledge", phrasings=("question", "train"), version="v2"),
-                        cfg_lora, progress=False)
-ft_v2_lm = lk.attach(lm, ft_v2_run, "ft-v2")
+ft_v2_run = lk.finetune(lm, lk.make_examples(KNOW_V2, kind="knowledge", phrasings=("question", "train"),
+                                             version="v2"),
+                        cfg_lora, progress=False, adapter="ft-v2")  # a third adapter on the same base
+ft_v2_lm = ft_v2_run.lm
 t_retrain = time.perf_counter() - t0
 absorb = {"base": float("nan"), "rag": t_rag_reindex, "ft": ft_v2_run.wall_s, "hybrid": t_hyb_reindex}
 print(f"re-index v2: RAG {t_rag_reindex:.1f} s, hybrid {t_hyb_reindex:.1f} s; retrain ft on v2: "
@@ -331,8 +332,8 @@ code("""
 RUN_HARD = False
 if RUN_HARD:
     cfg_p1 = lk.RAFTConfig(p_oracle=1.0, n_distractors=2, phrasings=("question",), seed=0)
-    run_p1 = lk.train_raft(lk.load_generator(), lk.make_raft_examples(train_qa[:48], hyb_index, cfg_p1), FT_RAFT)
-    recs = lk.run_approach("hybrid p=1.0", lk.HybridPipeline(lk.attach(lm, run_p1, "p1"), hyb_index_v2, top_k=3),
+    run_p1 = lk.train_raft(lm, lk.make_raft_examples(train_qa[:48], hyb_index, cfg_p1), FT_RAFT, adapter="p1")
+    recs = lk.run_approach("hybrid p=1.0", lk.HybridPipeline(run_p1.lm, hyb_index_v2, top_k=3),
                            CHANGED, version="v2")
     print(sum(old_answer(r) for r in recs) / len(recs), "old answers; p=0.8:", freshness.loc["hybrid", "gives the old v1 answer"])
 """)
