@@ -334,10 +334,21 @@ def _quiet_peft():
         yield
 
 
+def _shared_peft(model):
+    """The PeftModel that wraps this base model (its LoRA layers are injected in place), or None."""
+    return model.__dict__.get("_labkit_peft")
+
+
+def _share_peft(base, peft_model):
+    """Remember ``peft_model`` on ``base`` so later adapters join it instead of wrapping the base again."""
+    base.__dict__["_labkit_peft"] = peft_model  # not a submodule: a plain attribute
+    return peft_model
+
+
 def _prepare_model(lm: LM, cfg: FinetuneConfig, adapter: str = "default"):
     """LoRA: add adapter ``adapter`` (base frozen). Full: unfreeze the blocks (and the embedding if asked)."""
     model = lm.model
-    shared = model.__dict__.get("_labkit_peft")  # the PeftModel already wrapping this base, if any
+    shared = _shared_peft(model)  # the PeftModel already wrapping this base, if any
     if cfg.method == "full" and (shared is not None or lora_layers(model)):
         raise ValueError("full fine-tuning would change the base under its LoRA adapters: pass a fresh "
                          "base, lk.load_generator().")
@@ -353,8 +364,7 @@ def _prepare_model(lm: LM, cfg: FinetuneConfig, adapter: str = "default"):
         torch.manual_seed(cfg.seed)  # A is random (Kaiming), B starts at 0 so W + BA = W at step 0
         with _quiet_peft():
             if shared is None:  # adapters in fp32 (peft's default), base weights frozen
-                model = get_peft_model(model, pcfg, adapter_name=adapter)
-                lm.model.__dict__["_labkit_peft"] = model  # not a submodule: a plain attribute
+                model = _share_peft(lm.model, get_peft_model(model, pcfg, adapter_name=adapter))
             else:  # join the adapters already on this base; the same seed gives the same initial A
                 if adapter in shared.peft_config:  # a re-run replaces its own adapter
                     warnings.filterwarnings("ignore", message=".*which is now deleted.*", category=UserWarning)
@@ -472,31 +482,31 @@ def _load_tensors(folder: Path, stem: str) -> dict:
     return {k: v for f in files for k, v in load_file(f).items()}
 
 
-def _trainable_state(model, method: str, adapter: str = "default") -> dict:
-    if method == "lora":
+def _trainable_state(model, method: str) -> dict:
+    if method == "lora":  # the adapter being trained: _prepare_model made it the active one
         from peft import get_peft_model_state_dict
 
         return {k: v.detach().contiguous()
-                for k, v in get_peft_model_state_dict(model, adapter_name=adapter).items()}
+                for k, v in get_peft_model_state_dict(model, adapter_name=model.active_adapter).items()}
     return {n: p.detach().contiguous() for n, p in model.named_parameters() if p.requires_grad}
 
 
-def _load_trainable(model, method: str, tensors: dict, adapter: str = "default") -> None:
+def _load_trainable(model, method: str, tensors: dict) -> None:
     if method == "lora":
         from peft import set_peft_model_state_dict
 
-        set_peft_model_state_dict(model, tensors, adapter_name=adapter)
+        set_peft_model_state_dict(model, tensors, adapter_name=model.active_adapter)
     else:
         missing = model.load_state_dict(tensors, strict=False).unexpected_keys
         if missing:
             raise ValueError(f"checkpoint has weights this model lacks: {missing[:3]} ...")
 
 
-def _save_checkpoint(path: Path, model, opt, cfg: FinetuneConfig, state: dict, adapter: str = "default") -> None:
+def _save_checkpoint(path: Path, model, opt, cfg: FinetuneConfig, state: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    _save_tensors(tmp, "trainable", _trainable_state(model, cfg.method, adapter))
+    _save_tensors(tmp, "trainable", _trainable_state(model, cfg.method))
     sd = opt.state_dict()
     tensors, scalars = {}, {}
     for pid, st in sd["state"].items():
@@ -513,8 +523,8 @@ def _save_checkpoint(path: Path, model, opt, cfg: FinetuneConfig, state: dict, a
     tmp.rename(path)  # atomic: an interrupted save never leaves a half checkpoint behind
 
 
-def _load_checkpoint(path: Path, model, opt, cfg: FinetuneConfig, adapter: str = "default") -> dict:
-    _load_trainable(model, cfg.method, _load_tensors(path, "trainable"), adapter)
+def _load_checkpoint(path: Path, model, opt, cfg: FinetuneConfig) -> dict:
+    _load_trainable(model, cfg.method, _load_tensors(path, "trainable"))
     meta = json.loads((path / "trainer_state.json").read_text())
     tensors = _load_tensors(path, "optimizer")
     torch.set_rng_state(tensors.pop("rng.torch"))
@@ -621,17 +631,17 @@ def finetune(lm: LM, examples: list, cfg: FinetuneConfig | None = None, *, stop_
     opt = _make_optimizer(model, cfg)
     done, last = ckpt / "final", ckpt / "last"
     if (done / "result.json").exists():  # a finished run: load its weights, report its numbers
-        _load_trainable(model, cfg.method, _load_tensors(done, "trainable"), adapter)
+        _load_trainable(model, cfg.method, _load_tensors(done, "trainable"))
         saved = json.loads((done / "result.json").read_text())
         saved.update(reused=True)
         return TrainResult(**saved, lm=_finish(lm, model))
     state = {"step": 0, "losses": [], "epoch_ends": [], "wall_s": 0.0, "train_s": 0.0, "tokens": 0,
              "target_tokens": 0, "flops": 0.0, "hw_flops": 0.0}
     if (last / "trainer_state.json").exists():
-        meta = _load_checkpoint(last, model, opt, cfg, adapter)
+        meta = _load_checkpoint(last, model, opt, cfg)
         state = {k: meta.get(k, 0.0) for k in state}
     resumed_from = state["step"]
-    return _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after, progress, adapter)
+    return _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after, progress)
 
 
 def _finish(lm: LM, model) -> LM:
@@ -666,78 +676,73 @@ def _train_step(model, row: Row, opt, cfg: FinetuneConfig, lr: float, device, ad
     return loss.item()
 
 
-def _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after, progress,
-           adapter) -> TrainResult:
+def _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after, progress) -> TrainResult:
     from tqdm.auto import tqdm
 
     device = lm.device
     plan = [_epoch_rows(tokenized, cfg, e) for e in range(cfg.epochs)]  # (epochs, rows): cheap, exact
+    total = sum(len(p) for p in plan)
     adapters = lora_layers(model)  # found once: walking 500 modules per step costs time
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    wall0, t_run = state["wall_s"], time.perf_counter()
-    bar = tqdm(total=sum(len(p) for p in plan), initial=state["step"], disable=not progress,
-               desc=f"{cfg.method} fine-tune")
+    wall0, t_run, step = state["wall_s"], time.perf_counter(), 0
+    bar = tqdm(total=total, initial=state["step"], disable=not progress, desc=f"{cfg.method} fine-tune")
+    stopped = False
     with opt.hooked() if isinstance(opt, StepInBackward) else contextlib.nullcontext():
-        stopped = _run_epochs(model, opt, cfg, plan, state, ckpt, stop_after, device, adapters, bar, adapter,
-                              lambda: wall0 + time.perf_counter() - t_run)
+        for epoch, rows in enumerate(plan):
+            for row in rows:
+                step += 1
+                if step <= state["step"]:
+                    continue  # done before the interruption
+                t0 = time.perf_counter()
+                loss = _train_step(model, row, opt, cfg, _lr_at(step - 1, cfg), device, adapters)
+                state["train_s"] += time.perf_counter() - t0
+                state["losses"].append(loss)
+                state["tokens"] += row.input_ids.numel() - row.n_pad
+                state["target_tokens"] += int((row.labels != -100).sum())
+                state["flops"] += train_flops(model, row, cfg.method)
+                state["hw_flops"] += train_flops(model, row, cfg.method, hardware=True)
+                state["step"] = step
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss:.3f}", epoch=epoch + 1)
+                end_of_epoch = row is rows[-1]
+                if end_of_epoch:
+                    state["epoch_ends"].append(step)
+                if step % cfg.checkpoint_every == 0 or end_of_epoch or step == stop_after:
+                    state["wall_s"] = wall0 + time.perf_counter() - t_run
+                    _save_checkpoint(ckpt / "last", model, opt, cfg, state)
+                if end_of_epoch and cfg.method == "lora":  # small: keep each epoch's adapter for the knob
+                    _save_adapter(model, ckpt / f"epoch-{epoch + 1}")
+                if step == stop_after:
+                    stopped = True
+                    break
+            if stopped:
+                break
     bar.close()
     state["wall_s"] = wall0 + time.perf_counter() - t_run
     if not stopped:  # saved before _result hands the model over for inference
-        _save_final(ckpt, model, cfg, adapter)
+        _save_final(ckpt, model, cfg)
     res = _result(lm, model, cfg, state, ckpt, completed=not stopped, resumed_from=resumed_from)
     if not stopped:
         (ckpt / "final" / "result.json").write_text(json.dumps(res.numbers()))
     return res
 
 
-def _run_epochs(model, opt, cfg, plan, state, ckpt, stop_after, device, adapters, bar, adapter, wall) -> bool:
-    """The steps not done yet, with checkpoints; True if stopped early at ``stop_after``."""
-    step = 0
-    for epoch, rows in enumerate(plan):
-        for row in rows:
-            step += 1
-            if step <= state["step"]:
-                continue  # done before the interruption
-            t0 = time.perf_counter()
-            loss = _train_step(model, row, opt, cfg, _lr_at(step - 1, cfg), device, adapters)
-            state["train_s"] += time.perf_counter() - t0
-            state["losses"].append(loss)
-            state["tokens"] += row.input_ids.numel() - row.n_pad
-            state["target_tokens"] += int((row.labels != -100).sum())
-            state["flops"] += train_flops(model, row, cfg.method)
-            state["hw_flops"] += train_flops(model, row, cfg.method, hardware=True)
-            state["step"] = step
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss:.3f}", epoch=epoch + 1)
-            end_of_epoch = row is rows[-1]
-            if end_of_epoch:
-                state["epoch_ends"].append(step)
-            if step % cfg.checkpoint_every == 0 or end_of_epoch or step == stop_after:
-                state["wall_s"] = wall()
-                _save_checkpoint(ckpt / "last", model, opt, cfg, state, adapter)
-            if end_of_epoch and cfg.method == "lora":  # small: keep each epoch's adapter for the knob
-                _save_adapter(model, adapter, ckpt / f"epoch-{epoch + 1}")
-            if step == stop_after:
-                return True
-    return False
-
-
-def _save_final(ckpt: Path, model, cfg: FinetuneConfig, adapter: str) -> None:
+def _save_final(ckpt: Path, model, cfg: FinetuneConfig) -> None:
     final = ckpt / "final"
     final.mkdir(exist_ok=True)
-    _save_tensors(final, "trainable", _trainable_state(model, cfg.method, adapter))
+    _save_tensors(final, "trainable", _trainable_state(model, cfg.method))
     if cfg.method == "lora":  # the standard peft folder too, for lk.load_adapter / PeftModel
-        _save_adapter(model, adapter, final / "adapter")
+        _save_adapter(model, final / "adapter")
 
 
-def _save_adapter(model, adapter: str, folder: Path) -> None:
-    """One adapter as a standard peft folder (``adapter_config.json`` + safetensors) directly in ``folder``.
+def _save_adapter(model, folder: Path) -> None:
+    """The active adapter as a standard peft folder (``adapter_config.json`` + safetensors) in ``folder``.
 
     peft writes an adapter not named "default" into a subfolder of that name: move it up, so every run's
     folder looks the same whatever the adapter was called.
     """
-    tmp = folder.with_name(folder.name + ".tmp")
+    adapter, tmp = model.active_adapter, folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp, safe_serialization=True, selected_adapters=[adapter])
     shutil.rmtree(folder, ignore_errors=True)
@@ -786,7 +791,7 @@ def load_adapter(lm: LM, path: str | Path, name: str = "default") -> LM:
         from peft import PeftModel
 
         # The base view keeps a plain model whose layers peft has already wrapped: reuse that wrapper.
-        model = lm.model if isinstance(lm.model, PeftModel) else lm.model.__dict__.get("_labkit_peft")
+        model = lm.model if isinstance(lm.model, PeftModel) else _shared_peft(lm.model)
         if model is not None:
             if name in model.peft_config:
                 raise ValueError(f"this model already has an adapter named {name!r}: pick another name.")
@@ -794,8 +799,8 @@ def load_adapter(lm: LM, path: str | Path, name: str = "default") -> LM:
                 model.load_adapter(path, adapter_name=name, is_trainable=False)
         else:
             with _quiet_peft():
-                model = PeftModel.from_pretrained(lm.model, path, adapter_name=name, is_trainable=False)
-            lm.model.__dict__["_labkit_peft"] = model  # not a submodule: a plain attribute
+                model = _share_peft(lm.model, PeftModel.from_pretrained(lm.model, path, adapter_name=name,
+                                                                        is_trainable=False))
         return LM(model=model.eval(), tokenizer=lm.tokenizer, name=f"{lm.name}+{name}", source=lm.source,
                   adapter=name)
     if any(path.glob("trainable-*.safetensors")):
@@ -825,7 +830,7 @@ def attach(base: LM, run: TrainResult, name: str) -> LM:
         raise ValueError("this run stopped before its end (no final adapter): re-run lk.finetune to finish.")
     if base.adapter is not None:
         raise ValueError(f"attach to the base view (adapter=None), not to {base!r}.")
-    if run.lm is not None and run.lm.model is base.model.__dict__.get("_labkit_peft"):
+    if run.lm is not None and run.lm.model is _shared_peft(base.model):
         if run.lm.adapter != name:  # trained on this very base (lk.finetune(base, ..., adapter=...))
             raise ValueError(f"this run's adapter is already on this base as {run.lm.adapter!r}: use run.lm.")
         return run.lm
