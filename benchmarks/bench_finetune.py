@@ -53,18 +53,6 @@ def run_one(name: str, steps: int) -> dict:
     return out
 
 
-def _best_time(fn, repeats: int = 20) -> float:
-    import time
-
-    fn()  # warm-up: kernel choice, buffers
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def gemm_ceiling(T: int = 512, n_targets: int = 128, r: int = 8) -> dict:
     """Time each matmul of one LoRA step (bf16) at the model's shapes; FLOP-weighted GFLOP/s vs the probe."""
     import torch
@@ -85,16 +73,14 @@ def gemm_ceiling(T: int = 512, n_targets: int = 128, r: int = 8) -> dict:
                   (f"{name} LoRA grad B", r, T, o, 1), (f"{name} LoRA grad A", i, T, r, 1),
                   (f"{name} LoRA input grad 1", T, o, r, 1), (f"{name} LoRA input grad 2", T, r, i, 1)]
     gemms += [("lm_head forward", n_targets, d, v, 1), ("lm_head input grad", n_targets, v, d, 1)]
-    torch.manual_seed(0)
     flops = secs = 0.0
     rows = []
     for label, m, k, n, times in gemms:
-        a, b = torch.randn(m, k, dtype=torch.bfloat16), torch.randn(k, n, dtype=torch.bfloat16)
-        t = _best_time(lambda: a @ b)
+        gflops_per_s = lk.matmul_gflops(torch.bfloat16, shape=(m, k, n), repeats=20)
         layers = 1 if label.startswith("lm_head") else cfg.num_hidden_layers
         flops += 2 * m * k * n * times * layers
-        secs += t * times * layers
-        rows.append({"gemm": label, "shape": f"({m}x{k})@({k}x{n})", "gflops_per_s": 2 * m * k * n / t / 1e9})
+        secs += 2 * m * k * n / (gflops_per_s * 1e9) * times * layers
+        rows.append({"gemm": label, "shape": f"({m}x{k})@({k}x{n})", "gflops_per_s": gflops_per_s})
     peak = lk.matmul_peak(torch.bfloat16)
     return {"rows": rows, "ceiling_gflops_per_s": flops / secs / 1e9, "probe_peak_gflops_per_s": peak,
             "ceiling_frac_peak": flops / secs / 1e9 / peak, "tokens": T}

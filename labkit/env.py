@@ -72,17 +72,19 @@ def cpu_has_bf16() -> bool:
 
 
 def matmul_gflops(dtype: torch.dtype = torch.float32, n: int = 1024, repeats: int = 8,
-                  device: str | torch.device = "cpu") -> float:
+                  device: str | torch.device = "cpu", shape: tuple[int, int, int] | None = None) -> float:
     """Measure achieved GFLOP/s of an (n, n) @ (n, n) matmul: the machine's practical peak.
 
-    A GEMM probe: 2*n^3 FLOPs per product, best of ``repeats`` after one warm-up.
+    A GEMM probe: 2*n^3 FLOPs per product, best of ``repeats`` after one warm-up. ``shape=(m, k, p)``
+    times an (m, k) @ (k, p) product instead (2*m*k*p FLOPs): a model's own, often smaller, shapes.
 
     Introduced in 00_setup_and_tour.ipynb.
     """
+    m, k, p = shape or (n, n, n)
     device = torch.device(device)
     gen = torch.Generator().manual_seed(0)  # private RNG: probing must not disturb the global seed
-    a = torch.randn(n, n, generator=gen).to(device, dtype)  # (n, n)
-    b = torch.randn(n, n, generator=gen).to(device, dtype)  # (n, n)
+    a = torch.randn(m, k, generator=gen).to(device, dtype)  # (m, k)
+    b = torch.randn(k, p, generator=gen).to(device, dtype)  # (k, p)
     a @ b  # warm-up: first call may pick kernels / allocate
     best = float("inf")
     for _ in range(repeats):
@@ -93,7 +95,7 @@ def matmul_gflops(dtype: torch.dtype = torch.float32, n: int = 1024, repeats: in
         if device.type == "cuda":
             torch.cuda.synchronize()
         best = min(best, time.perf_counter() - t0)
-    return 2 * n**3 / best / 1e9
+    return 2 * m * k * p / best / 1e9
 
 
 @functools.lru_cache(maxsize=None)

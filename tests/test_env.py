@@ -52,8 +52,9 @@ def test_auto_dtype_falls_back_to_fp32_without_native_bf16(monkeypatch):
         lenv.auto_dtype.cache_clear()
 
 
-def test_matmul_probe_measures_positive_throughput():
-    assert lk.matmul_gflops(torch.float32, n=128, repeats=2) > 0
+@pytest.mark.parametrize("shape", [None, (64, 32, 8), (8, 256, 64)])
+def test_matmul_probe_measures_positive_throughput(shape):
+    assert lk.matmul_gflops(torch.float32, n=128, repeats=2, shape=shape) > 0
 
 
 def test_artifact_dir_is_keyed_by_content(tmp_path, monkeypatch):
