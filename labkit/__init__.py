@@ -5,8 +5,8 @@ Each function's docstring names the notebook that introduces it.
 """
 from .data import (ABSTENTION, DataError, Document, QARecord, StyleCheck, check_house_style, load_kb,
                    load_qa)
-from .env import (Env, artifact_dir, cache_dir, free_memory, limit_heap_slack, matmul_gflops, peak_rss_mb,
-                  pick_device, seed_everything, setup, trim_heap)
+from .env import (Env, artifact_dir, cache_dir, free_memory, limit_heap_slack, limit_kernel_cache, matmul_gflops,
+                  peak_rss_mb, pick_device, seed_everything, setup, trim_heap)
 from .evaluate import (Record, contains_gold, exact_match, is_abstention, normalize, score,
                        summarize, token_f1)
 from .generate import ContextTooLongError, Generation, chat_generate, lora_autocast, lora_layers

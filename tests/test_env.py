@@ -101,3 +101,13 @@ def test_limit_heap_slack_returns_freed_buffers_at_once():
     assert applied and kept < 64  # MB: freeing them gave the 512 MB back
     not_applied, kept_default = _subprocess_rss_growth("0")  # glibc's default: one free of a 16 MB
     assert not not_applied and kept_default > 400  # buffer lifts its threshold; the heap keeps the rest
+
+
+@pytest.mark.parametrize("preset", [None, "512"])
+def test_limit_kernel_cache_sets_a_default_and_keeps_the_users_value(monkeypatch, preset):
+    if preset is None:
+        monkeypatch.delenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", raising=False)
+    else:
+        monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", preset)
+    assert lk.limit_kernel_cache(128) == (preset is None)
+    assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == (preset or "128")

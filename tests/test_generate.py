@@ -49,3 +49,51 @@ def test_answers_come_back_in_the_order_asked(tiny_lm):
     out = lk.chat_generate(tiny_lm, prompts, max_new_tokens=3, batch_size=2)
     assert [g.prompt_tokens for g in out] == expected
     assert expected != sorted(expected)  # the test would not notice a lost order otherwise
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 8])
+def test_batched_answers_equal_each_prompt_generated_alone(tiny_lm, batch_size):
+    """Shared-prefix cache, per-prompt prefill and left-padded batch decode change nothing but speed."""
+    prompts = ["one", "a much longer second prompt with many more words", "three words here", "x y",
+               "the fifth prompt"]
+    system = "A shared system prompt that every prompt starts with."
+    out = lk.chat_generate(tiny_lm, prompts, max_new_tokens=7, batch_size=batch_size, system=system)
+    tok, model = tiny_lm.tokenizer, tiny_lm.model
+    for p, g in zip(prompts, out):
+        ids = tok.apply_chat_template(as_messages(p, system), add_generation_prompt=True, return_tensors="pt",
+                                      return_dict=True)["input_ids"]
+        ref = model.generate(ids, max_new_tokens=7, do_sample=False, pad_token_id=tok.pad_token_id)[0, ids.shape[1]:]
+        stops = [i for i, t in enumerate(ref.tolist()) if t in (tok.eos_token_id, tok.pad_token_id)]
+        assert g.text == tok.decode(ref[:stops[0]] if stops else ref, skip_special_tokens=True).strip()
+        assert g.prompt_tokens == ids.shape[1]
+
+
+def test_shared_prefix_is_prefilled_once_and_own_tokens_once(tiny_lm, monkeypatch):
+    """The common start (system prompt) runs once; each prompt's own tokens once; then decode steps."""
+    seen = []
+    real = tiny_lm.model.forward
+
+    def recording(*args, **kwargs):
+        seen.append(tuple(kwargs["input_ids"].shape))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tiny_lm.model, "forward", recording)
+    system = "A long shared system prompt: " + "word " * 30
+    prompts = ["first question", "second, longer question here"]
+    out = lk.chat_generate(tiny_lm, prompts, max_new_tokens=3, batch_size=2, system=system)
+    n_prefix, group = seen[0][1], seen[1]
+    assert seen[0][0] == 1 and n_prefix > 30  # the shared prefix, one row
+    longest_own = max(g.prompt_tokens for g in out) - n_prefix - 1  # the last token is left for generate
+    assert group == (2, longest_own)  # both prompts' own tokens in one forward: they are short
+    assert set(seen[2:]) == {(2, 1)} and 1 <= len(seen[2:]) <= 3  # decode: one token per step
+
+
+@pytest.mark.parametrize("bucket", [1, 8])
+@pytest.mark.parametrize("budget", [1, 64, 4096])
+def test_prefill_groups_and_padding_do_not_change_answers(tiny_lm, monkeypatch, budget, bucket):
+    from labkit import generate
+    prompts = ["one", "a much longer second prompt with many more words", "three words here", "x y"]
+    ref = [g.text for g in lk.chat_generate(tiny_lm, prompts, max_new_tokens=6, batch_size=4)]
+    monkeypatch.setattr(generate, "PREFILL_TOKENS", budget)
+    monkeypatch.setattr(generate, "PREFILL_BUCKET", bucket)
+    assert [g.text for g in lk.chat_generate(tiny_lm, prompts, max_new_tokens=6, batch_size=4)] == ref
