@@ -168,7 +168,7 @@ import random
 rng = random.Random(0)
 sample = rng.sample(answerable, 24) + rng.sample([q for q in qa if not q.answerable], 8)
 system = "Answer the question about the company in a few words."
-gens = lk.chat_generate(lm, [q.question for q in sample], max_new_tokens=32, batch_size=8, system=system)
+gens = lk.chat_generate(lm, [q.question for q in sample], max_new_tokens=32, batch_size=16, system=system)
 records = [lk.score("base", q, g.text, prompt_tokens=g.prompt_tokens, completion_tokens=g.completion_tokens,
                     t_prefill=g.t_prefill, t_decode=g.t_decode) for q, g in zip(sample, gens)]
 shown = pd.DataFrame([{"question": r.question, "gold": q.answer, "base model says": r.answer,
