@@ -199,8 +199,8 @@ def _prefill(model, rows: list[list[int]], prefix: list | None, n_prefix: int):
         w = max(len(own[i]) for i in group)
         if w == 0:
             continue
-        w = min(-(-w // PREFILL_BUCKET) * PREFILL_BUCKET, total - n_prefix)
-        ids = torch.full((len(group), w), 0, dtype=torch.long, device=dev)
+        w = min(-(-w // PREFILL_BUCKET) * PREFILL_BUCKET, width)  # never wider than the batch
+        ids = torch.zeros(len(group), w, dtype=torch.long, device=dev)  # 0: any id, masked out
         gmask = torch.zeros(len(group), w, dtype=torch.long, device=dev)  # left padding inside the group
         for j, i in enumerate(group):
             if own[i]:

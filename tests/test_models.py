@@ -144,7 +144,7 @@ def test_contiguous_head_input_avoids_a_weight_copy_per_row(variant, batch):
     if variant == "plain":
         assert grew_mb > 0.8 * 32 * batch, f"torch no longer copies the weight per row ({grew_mb} MB): drop the hook"
     else:
-        assert grew_mb < 0.3 * 32 * batch + 5, f"peak grew {grew_mb} MB with the hook"
+        assert grew_mb < min(50, 16 * batch), f"peak grew {grew_mb} MB with the hook"  # one copy: 32 MB
 
 
 def test_contiguous_head_hook_keeps_logits_and_is_added_once():
