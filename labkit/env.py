@@ -98,7 +98,7 @@ def matmul_gflops(dtype: torch.dtype = torch.float32, n: int = 1024, repeats: in
     return 2 * m * k * p / best / 1e9
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def auto_dtype(device_type: str) -> torch.dtype:
     """bf16 where the hardware runs it natively, else fp32; ``$LABKIT_DTYPE`` (``float32``/``bfloat16``) overrides.
 
@@ -150,7 +150,7 @@ class Env:
 
     def __repr__(self) -> str:
         return (f"Env(seed={self.seed}, device={self.device.type}, dtype={str(self.dtype).split('.')[-1]}, "
-                f"threads={self.threads}, cache={self.cache})")
+                f"threads={self.threads})")  # no cache path: notebook outputs carry no machine paths
 
 
 def setup(seed: int = 0, device: str | None = None, threads: int | None = None) -> Env:
@@ -203,6 +203,26 @@ def artifact_dir(kind: str, key: dict) -> Path:
     path = cache_dir() / kind / digest
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A fingerprint of labkit's own source code: part of every cached result's key.
+
+    Cached evaluation records are reused only while the code that produced them is unchanged; an edit
+    to any labkit module (a prompt, a metric, the generation loop) makes fresh ones.
+
+    >>> len(code_digest())
+    16
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameter numbers, from glibc's malloc.h

@@ -13,10 +13,13 @@ import string
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from .data import ABSTENTION, QARecord, check_house_style
+import numpy as np
+
+from .data import ABSTENTION, QARecord, check_house_style, doc_tags
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT = re.compile(r"(?<!\d)[%s]|[%s](?!\d)" % (re.escape(string.punctuation), re.escape(string.punctuation)))
+_P = re.escape(string.punctuation)
+_PUNCT = re.compile(rf"(?<!\d)[{_P}]|[{_P}](?!\d)")
 _TAGS = re.compile(r"\s*\[[^\]]*\]")  # source tags like [refund-policy] or passage numbers like [2]
 
 
@@ -141,7 +144,6 @@ class Record:
         return row
 
 
-_CITED = re.compile(r"\[([a-z0-9-]*[a-z][a-z0-9-]*)\]")  # [doc-id] tags; not passage numbers like [2]
 
 
 def score(approach: str, qa: QARecord, answer: str, *, phrasing: str = "question", question: str | None = None,
@@ -162,7 +164,7 @@ def score(approach: str, qa: QARecord, answer: str, *, phrasing: str = "question
     golds = [gold, *aliases] if answerable else []
     abstained = is_abstention(answer)
     if cited is None:
-        cited = _CITED.findall(answer)
+        cited = doc_tags(answer)
     contains = contains_gold(answer, golds) if answerable else False
     return Record(
         approach=approach, qid=qa.id, phrasing=phrasing, kb_version=version,
@@ -174,39 +176,131 @@ def score(approach: str, qa: QARecord, answer: str, *, phrasing: str = "question
         style_ok=check_house_style(answer).ok, **costs)
 
 
-def summarize(records: list[Record]):
-    """One row per approach: accuracy on answerable questions, behaviour on unanswerable ones, cost.
+# Each rate is defined once, here: per record an outcome (True/False) or None where it does not apply.
+METRICS = {
+    "accuracy": ("answerable", lambda r: r.contains),  # the gold answer (or an alias) is in the reply
+    "exact": ("answerable", lambda r: r.em),  # the reply *is* the gold answer, after normalisation
+    "confidently_wrong": ("answerable", lambda r: not r.abstained and not r.contains),
+    "over_abstention": ("answerable", lambda r: r.abstained),  # declined a question the docs answer
+    "correct_abstention": ("unanswerable", lambda r: r.abstained),
+    "answered_unanswerable": ("unanswerable", lambda r: not r.abstained),
+    "hallucination": ("all", lambda r: r.hallucinated),  # confidently_wrong + answered_unanswerable, pooled
+    "style_answered": ("answered", lambda r: r.style_ok),  # house style, among the questions it answered
+    "style": ("all", lambda r: r.style_ok),
+}
+_APPLIES = {"answerable": lambda r: r.answerable, "unanswerable": lambda r: not r.answerable,
+            "all": lambda r: True, "answered": lambda r: not r.abstained}
 
-    Columns: ``em``, ``contains``, ``f1`` (answerable only); ``abstain_unans`` (share of unanswerable
-    questions declined: higher is better); ``halluc_unans`` (unanswerable but answered);
-    ``abstain_ans`` (answerable but declined); ``confident_wrong`` (answerable, answered wrongly without
-    declining); ``hallucination`` (both, over
-    all questions); ``citation_ok``; ``style_ok``; ``p50_latency_s``; mean prompt/completion tokens.
+
+def outcome(record: Record, metric: str) -> bool | None:
+    """One record's outcome for ``metric`` (see ``METRICS``); None when the metric does not apply.
+
+    >>> r = Record("x", "q1", "heldout", "v1", "?", "I don't know.", answerable=True, abstained=True)
+    >>> outcome(r, "over_abstention"), outcome(r, "correct_abstention")
+    (True, None)
+
+    Introduced in 01_rag.ipynb.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; use one of {sorted(METRICS)}")
+    applies, fn = METRICS[metric]
+    return bool(fn(record)) if _APPLIES[applies](record) else None
+
+
+def rates(records: list[Record], metric: str):
+    """``lk.Rate`` (share with its 95% Wilson interval) of ``metric`` over the records where it applies.
+
+    Introduced in 01_rag.ipynb.
+    """
+    from .stats import rate
+
+    return rate([o for r in records if (o := outcome(r, metric)) is not None])
+
+
+def _by_approach(records: list[Record]) -> dict[str, list[Record]]:
+    if not records:
+        raise ValueError("need at least one Record")
+    groups: dict[str, list[Record]] = {}
+    for r in records:
+        groups.setdefault(r.approach, []).append(r)
+    return groups
+
+
+def summarize(records: list[Record], metrics=tuple(METRICS)):
+    """One row per approach: each rate with its 95% interval (``<metric>_lo``, ``<metric>_hi``), and cost.
+
+    Rates are kept apart, never merged: ``accuracy`` and ``exact`` on answerable questions,
+    ``confidently_wrong`` (answered wrongly) and ``over_abstention`` (declined) on answerable ones,
+    ``correct_abstention`` on unanswerable ones; ``hallucination`` pools the two kinds of confident
+    error over all questions and is shown beside its two parts. ``s_per_query`` is machine time per
+    query as measured (amortised over the batch the answers were generated in).
 
     Introduced in 01_rag.ipynb.
     """
     import pandas as pd
 
-    if not records:
-        raise ValueError("summarize() needs at least one Record")
-    df = pd.DataFrame([r.as_dict() for r in records])
     rows = []
-    for approach, g in df.groupby("approach", sort=False):
-        ans, unans = g[g.answerable], g[~g.answerable]
-        rows.append({
-            "approach": approach, "n": len(g),
-            "em": ans.em.mean(), "contains": ans.contains.mean(), "f1": ans.f1.mean(),
-            "abstain_unans": unans.abstained.mean() if len(unans) else float("nan"),
-            "halluc_unans": (~unans.abstained).mean() if len(unans) else float("nan"),
-            "abstain_ans": ans.abstained.mean() if len(ans) else float("nan"),  # over-cautious refusals
-            "confident_wrong": (ans.hallucinated).mean() if len(ans) else float("nan"),
-            "hallucination": g.hallucinated.mean(),
-            "citation_ok": g.citation_ok.dropna().astype(float).mean() if g.citation_ok.notna().any() else float("nan"),
-            "style_ok": g.style_ok.mean(),
-            "p50_latency_s": g.latency.median(),
-            "prompt_tokens": g.prompt_tokens.mean(), "completion_tokens": g.completion_tokens.mean(),
-        })
+    for approach, group in _by_approach(records).items():
+        row = {"approach": approach, "n": len(group), "n_answerable": sum(r.answerable for r in group),
+               "n_unanswerable": sum(not r.answerable for r in group)}
+        for m in metrics:
+            rt = rates(group, m)
+            row.update({m: rt.value, f"{m}_lo": rt.low, f"{m}_hi": rt.high})
+        row.update({"s_per_query": float(np.mean([r.latency for r in group])),
+                    "prompt_tokens": float(np.mean([r.prompt_tokens for r in group])),
+                    "completion_tokens": float(np.mean([r.completion_tokens for r in group]))})
+        rows.append(row)
     return pd.DataFrame(rows).set_index("approach")
+
+
+def rate_table(records: list[Record], metrics=("accuracy", "confidently_wrong", "over_abstention",
+                                               "correct_abstention", "hallucination")):
+    """The rates as readable text, one cell per approach and metric: ``0.42 [0.33, 0.51] (43/102)``.
+
+    Introduced in 01_rag.ipynb.
+    """
+    import pandas as pd
+
+    return pd.DataFrame({approach: {m: str(rates(group, m)) for m in metrics}
+                         for approach, group in _by_approach(records).items()}).T
+
+
+def paired(records: list[Record], a: str, b: str, metric: str) -> tuple[list[bool], list[bool]]:
+    """The outcomes of approaches ``a`` and ``b`` on the same questions, in the same order.
+
+    Both must have answered exactly the same (question, wording, version) set: a paired comparison
+    of different questions would compare the questions, not the approaches.
+
+    Introduced in 01_rag.ipynb.
+    """
+    def keyed(name):
+        out = {(r.qid, r.question, r.kb_version): outcome(r, metric) for r in records if r.approach == name}
+        if not out:
+            raise ValueError(f"no records of approach {name!r}; have {sorted({r.approach for r in records})}")
+        return out
+
+    ka, kb = keyed(a), keyed(b)
+    if set(ka) != set(kb):
+        raise ValueError(f"{a!r} and {b!r} answered different questions ({len(set(ka) ^ set(kb))} differ): "
+                         f"run both on the same list with the same wording.")
+    keys = [k for k in sorted(ka) if ka[k] is not None]
+    if any(kb[k] is None for k in keys) or sum(v is not None for v in kb.values()) != len(keys):
+        raise ValueError(f"metric {metric!r} applies to different questions for {a!r} and {b!r} (it depends on "
+                         f"what each answered): pair a metric defined on the same questions, e.g. 'style'.")
+    return [ka[k] for k in keys], [kb[k] for k in keys]
+
+
+def claim(records: list[Record], a: str, b: str, metric: str, higher_is_better: bool = True):
+    """``lk.verdict`` of "approach ``a`` beats ``b`` on ``metric``", paired over the same questions.
+
+    >>> claim(records, "rag", "base", "accuracy").text                # doctest: +SKIP
+    'holds'
+
+    Introduced in 01_rag.ipynb.
+    """
+    from .stats import verdict
+
+    return verdict(*paired(records, a, b, metric), higher_is_better=higher_is_better)
 
 
 _STAGES = ("t_embed", "t_search", "t_prefill", "t_decode")

@@ -19,7 +19,6 @@ import contextlib
 import functools
 import hashlib
 import json
-import math
 import random
 import shutil
 import time
@@ -30,20 +29,25 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .data import ABSTENTION, QARecord
+from .checkpoint import (
+    atomic_dir,
+    load_checkpoint,
+    load_tensors,
+    load_trainable,
+    save_checkpoint,
+    save_tensors,
+    trainable_state,
+)
+from .data import QARecord
 from .env import artifact_dir, free_memory, matmul_gflops, peak_rss_mb
-from .evaluate import Record, score
-from .generate import ContextTooLongError, chat_generate, lora_autocast, lora_layers
-from .models import LM
+from .generate import ContextTooLongError, lora_autocast, lora_layers
+from .models import LM, base_model, mark_weights, tensors_digest
+from .protocol import CLOSED_BOOK_SYSTEM, TRAIN_WORDINGS, wordings
 
-__all__ = ["FT_SYSTEM", "FinetuneConfig", "Example", "Row", "TrainResult", "StepInBackward", "make_examples",
-           "tokenize_example", "pack", "pad_row", "finetune", "load_adapter", "attach", "train_flops",
-           "evaluate_closed_book", "matmul_peak"]
+__all__ = ["FinetuneConfig", "Example", "Row", "TrainResult", "StepInBackward", "make_examples",
+           "tokenize_example", "pack", "pad_row", "row_mask", "shared_prompt_len", "finetune", "load_adapter",
+           "set_adapter_weights", "attach", "train_flops", "matmul_peak"]
 
-# The same short system prompt at training and evaluation time (the model's default one is ~30 tokens
-# of "You are SmolLM ..." that would cost compute in every training example).
-FT_SYSTEM = "Answer questions about the company briefly."
-PHRASINGS = ("question", "train", "heldout")
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
@@ -103,19 +107,13 @@ class Example:
     phrasing: str = ""
 
 
-def _phrasing_texts(q: QARecord, phrasing: str) -> list[str]:
-    if phrasing not in PHRASINGS:
-        raise ValueError(f"phrasing must be one of {PHRASINGS}, got {phrasing!r}")
-    return {"question": [q.question], "train": list(q.paraphrases_train),
-            "heldout": list(q.paraphrases_heldout)}[phrasing]
-
-
-def make_examples(qa: list[QARecord], kind: str = "knowledge", phrasings=("question", "train"),
-                  version: str = "v1", system: str = FT_SYSTEM) -> list[Example]:
-    """Chat examples from QA records: one per (record, phrasing).
+def make_examples(qa: list[QARecord], kind: str = "knowledge", phrasings=TRAIN_WORDINGS,
+                  version: str = "v1", system: str = CLOSED_BOOK_SYSTEM) -> list[Example]:
+    """Chat examples from QA records: one per (record, wording), with the closed-book system prompt.
 
     ``kind="knowledge"``: the short gold answer (records must be answerable in ``version``).
     ``kind="behaviour"``: the house-style answer (one sentence + ``[doc-id]``) or the abstention sentence.
+    ``phrasings`` defaults to the training wordings; held-out wordings are for evaluation only.
 
     >>> ex = make_examples([q], kind="knowledge", phrasings=("question",))   # doctest: +SKIP
     >>> [m["role"] for m in ex[0].messages]                                 # doctest: +SKIP
@@ -134,14 +132,9 @@ def make_examples(qa: list[QARecord], kind: str = "knowledge", phrasings=("quest
                                  f"{q.is_answerable(version)}): knowledge examples need answerable "
                                  f"records; filter with `q.is_answerable({version!r})`.")
         else:
-            answer = (q.styled_answer_v2 if version == "v2" else q.styled_answer) or ""
-            if not q.is_answerable(version):
-                answer = ABSTENTION
-            if not answer.strip():
-                raise ValueError(f"QA record {q.id!r} has no styled answer for {version}: field "
-                                 f"'styled_answer{'_v2' if version == 'v2' else ''}' is empty.")
+            answer = q.house_answer(version)
         for ph in phrasings:
-            for text in _phrasing_texts(q, ph):
+            for text in wordings(q, ph):
                 examples.append(Example([{"role": "system", "content": system},
                                          {"role": "user", "content": text},
                                          {"role": "assistant", "content": answer}], q.id, ph))
@@ -185,18 +178,35 @@ def tokenize_example(tok, ex: Example, max_len: int) -> tuple[list[int], list[in
 
 @dataclass
 class Row:
-    """One packed row: several examples back to back, no padding.
+    """One packed row: the examples' shared prompt start once, then each example's own tokens, no padding.
 
-    ``position_ids`` restart at 0 for each example; transformers reads that as a packed row and
-    builds a block-diagonal causal mask, so examples never attend to each other (only without a KV
-    cache: call the model with ``use_cache=False``).
+    ``segments`` says which example each token belongs to (-1: the shared start every example reads).
+    ``row_mask`` turns it into the attention mask: a token sees the shared start and the earlier tokens of
+    its own example, never another example. ``position_ids`` continue from the shared start in each
+    example, so every example sees exactly the positions and context it would see alone.
     """
 
     input_ids: torch.Tensor  # (T,)
     labels: torch.Tensor  # (T,) next-token targets, -100 where no loss
     position_ids: torch.Tensor  # (T,)
+    segments: torch.Tensor  # (T,) example index per token; -1 for the shared start
     n_examples: int
     n_pad: int = 0  # filler tokens at the end (their own block, no loss): not counted as trained tokens
+
+
+def row_mask(row: Row) -> torch.Tensor:
+    """The (1, 1, T, T) boolean attention mask of a packed row: causal, within one's example or the shared start.
+
+    >>> row = pack([([9, 9, 1], [-100, -100, 5]), ([9, 9, 2], [-100, -100, 6])], 8, prefix=2)[0]
+    >>> row_mask(row)[0, 0].int().tolist()
+    [[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 0, 1]]
+
+    Introduced in 02_finetune.ipynb.
+    """
+    seg = row.segments
+    same = (seg[None, :] == seg[:, None]) | (seg[None, :] == -1)  # (T, T): own example or the shared start
+    causal = torch.ones(len(seg), len(seg), dtype=torch.bool).tril()
+    return (same & causal)[None, None]
 
 
 def pad_row(row: Row, length: int) -> Row:
@@ -209,52 +219,90 @@ def pad_row(row: Row, length: int) -> Row:
     FLOPs, not as useful ones.
 
     >>> r = pad_row(pack([([1, 2, 3], [-100, 3, -100])], 8)[0], 5)
-    >>> r.input_ids.tolist(), r.labels.tolist(), r.position_ids.tolist(), r.n_pad
-    ([1, 2, 3, 0, 0], [-100, 3, -100, -100, -100], [0, 1, 2, 0, 1], 2)
+    >>> r.input_ids.tolist(), r.labels.tolist(), r.position_ids.tolist(), r.segments.tolist(), r.n_pad
+    ([1, 2, 3, 0, 0], [-100, 3, -100, -100, -100], [0, 1, 2, 0, 1], [0, 0, 0, 1, 1], 2)
 
     Introduced in 02_finetune.ipynb.
     """
     n = length - row.input_ids.numel()
     if n <= 0:
         return row
+    filler = int(row.segments.max()) + 1  # a block of its own: nothing attends to it, it attends to nothing else
     return Row(input_ids=torch.cat([row.input_ids, torch.zeros(n, dtype=torch.long)]),
                labels=torch.cat([row.labels, torch.full((n,), -100, dtype=torch.long)]),
-               position_ids=torch.cat([row.position_ids, torch.arange(n)]),  # restarts: a separate block
+               position_ids=torch.cat([row.position_ids, torch.arange(n)]),
+               segments=torch.cat([row.segments, torch.full((n,), filler, dtype=torch.long)]),
                n_examples=row.n_examples, n_pad=row.n_pad + n)
 
 
-def pack(tokenized: list[tuple[list[int], list[int]]], row_len: int) -> list[Row]:
-    """Greedy in-order packing of (ids, labels) pairs into rows of at most ``row_len`` tokens.
+def shared_prompt_len(tokenized: list[tuple[list[int], list[int]]]) -> int:
+    """How many leading tokens every example shares and learns nothing from (system prompt, chat markup).
 
-    >>> rows = pack([([1, 2, 3], [-100, 3, -100]), ([4, 5], [5, -100])], row_len=8)
-    >>> rows[0].input_ids.tolist(), rows[0].position_ids.tolist()
-    ([1, 2, 3, 4, 5], [0, 1, 2, 0, 1])
+    >>> shared_prompt_len([([9, 9, 1, 7], [-100, -100, 7, -100]), ([9, 9, 2], [-100, -100, -100])])
+    2
 
     Introduced in 02_finetune.ipynb.
     """
-    rows, cur = [], []
+    from .generate import shared_prefix_len
+
+    n = shared_prefix_len([ids for ids, _ in tokenized])
+    first_target = min(next((t for t, lab in enumerate(labels) if lab != -100), len(labels))
+                       for _, labels in tokenized)
+    return min(n, first_target)  # the shared start never predicts an answer token
+
+
+def pack(tokenized: list[tuple[list[int], list[int]]], row_len: int, prefix: int = 0) -> list[Row]:
+    """Greedy in-order packing of (ids, labels) pairs into rows of at most ``row_len`` tokens.
+
+    With ``prefix`` > 0 the examples' first ``prefix`` tokens (identical in all of them, with no loss:
+    ``shared_prompt_len``) are put in each row once, and every example continues from them. For short
+    fact cards that start is about half of each example: packing it once halves the tokens to process.
+
+    >>> rows = pack([([1, 2, 3], [-100, 3, -100]), ([4, 5], [5, -100])], row_len=8)
+    >>> rows[0].input_ids.tolist(), rows[0].position_ids.tolist(), rows[0].segments.tolist()
+    ([1, 2, 3, 4, 5], [0, 1, 2, 0, 1], [0, 0, 0, 1, 1])
+    >>> row = pack([([9, 9, 1], [-100, -100, 5]), ([9, 9, 2], [-100, -100, 6])], 8, prefix=2)[0]
+    >>> row.input_ids.tolist(), row.position_ids.tolist(), row.labels.tolist()
+    ([9, 9, 1, 2], [0, 1, 2, 2], [-100, -100, 5, 6])
+
+    Introduced in 02_finetune.ipynb.
+    """
+    if prefix:
+        start = tokenized[0][0][:prefix]
+        bad = [i for i, (ids, labels) in enumerate(tokenized)
+               if ids[:prefix] != start or any(lab != -100 for lab in labels[:prefix]) or len(ids) <= prefix]
+        if bad:
+            raise ValueError(f"pack(prefix={prefix}): example {bad[0]} does not start with the shared, loss-free "
+                             f"prompt; compute the prefix with lk.shared_prompt_len.")
+    rows, cur, size = [], [], prefix
     for ids, labels in tokenized:
         if len(ids) > row_len:
             raise ContextTooLongError(f"an example of {len(ids)} tokens does not fit a {row_len}-token row.")
-        if sum(len(i) for i, _ in cur) + len(ids) > row_len:
-            rows.append(_make_row(cur))
-            cur = []
+        own = len(ids) - prefix
+        if cur and size + own > row_len:
+            rows.append(_make_row(cur, prefix))
+            cur, size = [], prefix
         cur.append((ids, labels))
+        size += own
     if cur:
-        rows.append(_make_row(cur))
+        rows.append(_make_row(cur, prefix))
     return rows
 
 
-def _make_row(items) -> Row:
+def _make_row(items, prefix: int) -> Row:
     cat = lambda xs: torch.tensor([t for x in xs for t in x], dtype=torch.long)  # noqa: E731
-    return Row(input_ids=cat(i for i, _ in items), labels=cat(l for _, l in items),
-               position_ids=cat(range(len(i)) for i, _ in items), n_examples=len(items))
+    head_ids, head_labels = items[0][0][:prefix], items[0][1][:prefix]
+    return Row(input_ids=cat([head_ids, *(i[prefix:] for i, _ in items)]),
+               labels=cat([head_labels, *(lab[prefix:] for _, lab in items)]),
+               position_ids=cat([range(prefix), *(range(prefix, len(i)) for i, _ in items)]),
+               segments=cat([[-1] * prefix, *([k] * (len(i) - prefix) for k, (i, _) in enumerate(items))]),
+               n_examples=len(items))
 
 
-def _epoch_rows(tokenized, cfg: FinetuneConfig, epoch: int) -> list[Row]:
+def _epoch_rows(tokenized, cfg: FinetuneConfig, epoch: int, prefix: int = 0) -> list[Row]:
     order = list(range(len(tokenized)))
     random.Random(cfg.seed * 1000 + epoch).shuffle(order)  # a fresh, reproducible order per epoch
-    rows = pack([tokenized[i] for i in order], cfg.tokens_per_step)
+    rows = pack([tokenized[i] for i in order], cfg.tokens_per_step, prefix)
     return [pad_row(r, min(_bucket(r.input_ids.numel()), cfg.tokens_per_step)) for r in rows]  # few shapes
 
 
@@ -309,7 +357,7 @@ def matmul_peak(dtype: torch.dtype, device: torch.device | str = "cpu") -> float
     return _matmul_peak(str(dtype).split(".")[-1], str(device))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _matmul_peak(dtype: str, device: str) -> float:  # strings: hashable, one probe per (dtype, device)
     return matmul_gflops(getattr(torch, dtype), n=2048, repeats=4, device=device)
 
@@ -451,91 +499,6 @@ def _lr_at(step: int, cfg: FinetuneConfig) -> float:
     return cfg.lr * min(1.0, (step + 1) / (cfg.warmup_steps + 1))  # warm-up, then constant
 
 
-# --- checkpoints: safetensors for weights, optimizer moments and RNG state; JSON for the rest ------
-SHARD_BYTES = 32 * 2**20  # one safetensors file per ~32 MB: saving serialises a file in memory first
-
-
-def _save_tensors(folder: Path, stem: str, tensors: dict) -> None:
-    """Write ``stem-00000.safetensors``, ``stem-00001...``: shards of at most ~SHARD_BYTES each.
-
-    Why shards: ``safetensors.torch.save_file`` builds each file's bytes in memory before writing, so
-    one 212 MB file of full fine-tuning weights was a 212 MB spike on top of training's peak.
-    """
-    from safetensors.torch import save_file
-
-    shard, size, n = {}, 0, 0
-    for name, t in tensors.items():
-        if shard and size + t.numel() * t.element_size() > SHARD_BYTES:
-            save_file(shard, folder / f"{stem}-{n:05d}.safetensors")
-            shard, size, n = {}, 0, n + 1
-        shard[name] = t
-        size += t.numel() * t.element_size()
-    save_file(shard, folder / f"{stem}-{n:05d}.safetensors")
-
-
-def _load_tensors(folder: Path, stem: str) -> dict:
-    from safetensors.torch import load_file
-
-    files = sorted(folder.glob(f"{stem}-*.safetensors"))
-    if not files:
-        raise FileNotFoundError(f"{folder}: no {stem}-*.safetensors files")
-    return {k: v for f in files for k, v in load_file(f).items()}
-
-
-def _trainable_state(model, method: str) -> dict:
-    if method == "lora":  # the adapter being trained: _prepare_model made it the active one
-        from peft import get_peft_model_state_dict
-
-        return {k: v.detach().contiguous()
-                for k, v in get_peft_model_state_dict(model, adapter_name=model.active_adapter).items()}
-    return {n: p.detach().contiguous() for n, p in model.named_parameters() if p.requires_grad}
-
-
-def _load_trainable(model, method: str, tensors: dict) -> None:
-    if method == "lora":
-        from peft import set_peft_model_state_dict
-
-        set_peft_model_state_dict(model, tensors, adapter_name=model.active_adapter)
-    else:
-        missing = model.load_state_dict(tensors, strict=False).unexpected_keys
-        if missing:
-            raise ValueError(f"checkpoint has weights this model lacks: {missing[:3]} ...")
-
-
-def _save_checkpoint(path: Path, model, opt, cfg: FinetuneConfig, state: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    _save_tensors(tmp, "trainable", _trainable_state(model, cfg.method))
-    sd = opt.state_dict()
-    tensors, scalars = {}, {}
-    for pid, st in sd["state"].items():
-        for k, v in st.items():
-            if torch.is_tensor(v):
-                tensors[f"{pid}.{k}"] = v.contiguous()
-            else:
-                scalars[f"{pid}.{k}"] = v
-    tensors["rng.torch"] = torch.get_rng_state()
-    _save_tensors(tmp, "optimizer", tensors)
-    meta = {"param_groups": sd["param_groups"], "scalars": scalars, **state}
-    (tmp / "trainer_state.json").write_text(json.dumps(meta, indent=1))
-    shutil.rmtree(path, ignore_errors=True)
-    tmp.rename(path)  # atomic: an interrupted save never leaves a half checkpoint behind
-
-
-def _load_checkpoint(path: Path, model, opt, cfg: FinetuneConfig) -> dict:
-    _load_trainable(model, cfg.method, _load_tensors(path, "trainable"))
-    meta = json.loads((path / "trainer_state.json").read_text())
-    tensors = _load_tensors(path, "optimizer")
-    torch.set_rng_state(tensors.pop("rng.torch"))
-    state: dict = {}
-    for key, v in list(tensors.items()) + list(meta["scalars"].items()):
-        pid, k = key.split(".", 1)
-        state.setdefault(int(pid), {})[k] = v
-    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-    return meta
-
-
 # --- the training loop -------------------------------------------------------------------------------
 @dataclass
 class TrainResult:
@@ -580,7 +543,8 @@ class TrainResult:
                 for f in fields(self) if f.name != "lm"}
 
     def summary(self) -> dict:
-        d = {k: v for k, v in self.numbers().items() if k not in ("losses", "epoch_ends")}
+        """The run's figures for a table: no per-step lists, no cache path (it is this machine's)."""
+        d = {k: v for k, v in self.numbers().items() if k not in ("losses", "epoch_ends", "ckpt_dir")}
         d["final_loss"] = self.losses[-1] if self.losses else float("nan")
         return d
 
@@ -590,7 +554,8 @@ def _data_hash(tokenized) -> str:
 
 
 def finetune(lm: LM, examples: list, cfg: FinetuneConfig | None = None, *, stop_after: int | None = None,
-             progress: bool = True, out_dir: str | Path | None = None, adapter: str = "default") -> TrainResult:
+             progress: bool = True, out_dir: str | Path | None = None, adapter: str = "default",
+             init_from: str | Path | None = None) -> TrainResult:
     """Fine-tune ``lm`` on chat examples; resume from the last checkpoint; reuse a finished run.
 
     The cache folder is keyed by the config, the tokenized data and the base model: re-running the
@@ -603,6 +568,9 @@ def finetune(lm: LM, examples: list, cfg: FinetuneConfig | None = None, *, stop_
     new adapter trains, and ``lm`` (the base view) still answers with every adapter off. Re-running with
     the same name replaces that adapter. Full fine-tuning changes ``lm``'s weights in place: load a
     fresh base (``lk.load_generator()``) for it.
+
+    ``init_from`` (LoRA): a saved adapter folder (a run's ``epoch-k`` or ``final``) to start from instead
+    of a fresh adapter: an update that continues an earlier fine-tune on new data.
 
     >>> res = finetune(lm, examples, FinetuneConfig(epochs=2))      # doctest: +SKIP
     >>> res.trainable_params < res.total_params                     # doctest: +SKIP
@@ -622,36 +590,60 @@ def finetune(lm: LM, examples: list, cfg: FinetuneConfig | None = None, *, stop_
     tokenized = [tokenize_example(lm.tokenizer, ex, cfg.tokens_per_step) for ex in examples]
     key = {"cfg": asdict(cfg), "data": _data_hash(tokenized), "base": lm.source, "name": lm.name,
            "dtype": str(lm.dtype), "device": lm.device.type,
-           "v": 3}  # v: bump when training numerics change (3: LoRA matmuls under autocast)
+           "v": 4}  # v: bump when training changes (3: LoRA matmuls under autocast; 4: shared prompt packed once)
     if cfg.method == "full":
         key["optimizer"] = "adafactor-in-backward"  # no global clip since then: older full runs differ
+    start = _initial_adapter(init_from, cfg)
+    if start is not None:
+        key["init"] = hashlib.sha256(start.read_bytes()).hexdigest()[:16]
     ckpt = Path(out_dir) if out_dir else artifact_dir("ft", key)
     ckpt.mkdir(parents=True, exist_ok=True)
     model = _prepare_model(lm, cfg, adapter)
+    if start is not None:
+        from peft import set_peft_model_state_dict
+        from safetensors.torch import load_file
+
+        set_peft_model_state_dict(model, load_file(start), adapter_name=adapter)
     opt = _make_optimizer(model, cfg)
     done, last = ckpt / "final", ckpt / "last"
     if (done / "result.json").exists():  # a finished run: load its weights, report its numbers
-        _load_trainable(model, cfg.method, _load_tensors(done, "trainable"))
+        load_trainable(model, cfg.method, load_tensors(done, "trainable"))
         saved = json.loads((done / "result.json").read_text())
         saved.update(reused=True)
         return TrainResult(**saved, lm=_finish(lm, model))
     state = {"step": 0, "losses": [], "epoch_ends": [], "wall_s": 0.0, "train_s": 0.0, "tokens": 0,
              "target_tokens": 0, "flops": 0.0, "hw_flops": 0.0}
     if (last / "trainer_state.json").exists():
-        meta = _load_checkpoint(last, model, opt, cfg)
+        meta = load_checkpoint(last, model, opt, cfg.method)
         state = {k: meta.get(k, 0.0) for k in state}
     resumed_from = state["step"]
     return _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after, progress)
 
 
+def _initial_adapter(init_from, cfg: FinetuneConfig) -> Path | None:
+    """The adapter file a LoRA run starts from (``init_from``), checked; None for a fresh adapter."""
+    if init_from is None:
+        return None
+    if cfg.method != "lora":
+        raise ValueError("init_from continues a LoRA adapter; full fine-tuning starts from the model's weights.")
+    file = Path(init_from) / "adapter_model.safetensors"
+    if not file.exists():
+        raise FileNotFoundError(f"init_from={str(init_from)!r}: no adapter_model.safetensors there; pass a run's "
+                                f"epoch-k or final/adapter folder.")
+    return file
+
+
 def _finish(lm: LM, model) -> LM:
     model.eval()
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    base = base_model(model)
     if base.is_activation_checkpointing:
         base.activation_checkpointing_disable()  # generation needs the KV cache back
     free_memory()  # hand the training step's freed buffers back to the OS before the next phase
     adapter = model.active_adapter if hasattr(model, "peft_config") else None  # the one just trained
-    return LM(model=model, tokenizer=lm.tokenizer, name=lm.name + "+ft", source=lm.source, adapter=adapter)
+    if adapter is None:  # full fine-tuning changed the base weights in place: say so in every fingerprint
+        mark_weights(base, "full fine-tune " + tensors_digest(trainable_state(model, "full").items()))
+    return LM(model=model, tokenizer=lm.tokenizer, name=f"{lm.name}+{adapter or 'ft'}", source=lm.source,
+              adapter=adapter)
 
 
 def _train_step(model, row: Row, opt, cfg: FinetuneConfig, lr: float, device, adapters=()) -> float:
@@ -665,8 +657,9 @@ def _train_step(model, row: Row, opt, cfg: FinetuneConfig, lr: float, device, ad
     dtype = model.get_input_embeddings().weight.dtype  # the base weights' dtype (adapters are fp32)
     with lora_autocast(list(adapters), dtype, device.type):  # adapter matmuls in the base's dtype
         out = model(input_ids=row.input_ids[None].to(device), position_ids=row.position_ids[None].to(device),
+                    attention_mask=row_mask(row).to(device),  # (1, 1, T, T): own tokens + the shared start
                     logits_to_keep=keep.to(device),  # logits only where needed: (1, n_kept, vocab)
-                    use_cache=False)  # with a KV cache transformers would not detect the packed row
+                    use_cache=False)
         loss = F.cross_entropy(out.logits[0].float(), targets.to(device))  # mean over real targets only
         loss.backward()  # in the scope too: gradient checkpointing recomputes the forward here
     if not isinstance(opt, StepInBackward):  # (full fine-tuning has already stepped, in backward)
@@ -680,7 +673,8 @@ def _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after
     from tqdm.auto import tqdm
 
     device = lm.device
-    plan = [_epoch_rows(tokenized, cfg, e) for e in range(cfg.epochs)]  # (epochs, rows): cheap, exact
+    prefix = shared_prompt_len(tokenized)  # system prompt + chat markup: processed once per row, not per example
+    plan = [_epoch_rows(tokenized, cfg, e, prefix) for e in range(cfg.epochs)]  # (epochs, rows): cheap, exact
     total = sum(len(p) for p in plan)
     adapters = lora_layers(model)  # found once: walking 500 modules per step costs time
     if device.type == "cuda":
@@ -710,7 +704,7 @@ def _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after
                     state["epoch_ends"].append(step)
                 if step % cfg.checkpoint_every == 0 or end_of_epoch or step == stop_after:
                     state["wall_s"] = wall0 + time.perf_counter() - t_run
-                    _save_checkpoint(ckpt / "last", model, opt, cfg, state)
+                    save_checkpoint(ckpt / "last", model, opt, cfg.method, state)
                 if end_of_epoch and cfg.method == "lora":  # small: keep each epoch's adapter for the knob
                     _save_adapter(model, ckpt / f"epoch-{epoch + 1}")
                 if step == stop_after:
@@ -731,7 +725,7 @@ def _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after
 def _save_final(ckpt: Path, model, cfg: FinetuneConfig) -> None:
     final = ckpt / "final"
     final.mkdir(exist_ok=True)
-    _save_tensors(final, "trainable", _trainable_state(model, cfg.method))
+    save_tensors(final, "trainable", trainable_state(model, cfg.method))
     if cfg.method == "lora":  # the standard peft folder too, for lk.load_adapter / PeftModel
         _save_adapter(model, final / "adapter")
 
@@ -742,12 +736,14 @@ def _save_adapter(model, folder: Path) -> None:
     peft writes an adapter not named "default" into a subfolder of that name: move it up, so every run's
     folder looks the same whatever the adapter was called.
     """
-    adapter, tmp = model.active_adapter, folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, safe_serialization=True, selected_adapters=[adapter])
-    shutil.rmtree(folder, ignore_errors=True)
-    (tmp if adapter == "default" else tmp / adapter).rename(folder)
-    shutil.rmtree(tmp, ignore_errors=True)
+    adapter = model.active_adapter
+    with atomic_dir(folder) as tmp:
+        model.save_pretrained(tmp / "peft", safe_serialization=True, selected_adapters=[adapter])
+        written = tmp / "peft" if adapter == "default" else tmp / "peft" / adapter
+        for f in list(written.iterdir()):
+            if f.is_file():
+                f.rename(tmp / f.name)
+        shutil.rmtree(tmp / "peft")
 
 
 def _result(lm, model, cfg, state, ckpt, completed, resumed_from) -> TrainResult:
@@ -805,10 +801,32 @@ def load_adapter(lm: LM, path: str | Path, name: str = "default") -> LM:
                   adapter=name)
     if any(path.glob("trainable-*.safetensors")):
         model = lm.model
-        _load_trainable(model, "full", _load_tensors(path, "trainable"))
+        tensors = load_tensors(path, "trainable")
+        load_trainable(model, "full", tensors)
+        mark_weights(base_model(model), "full fine-tune " + tensors_digest(tensors.items()))
         return LM(model=model.eval(), tokenizer=lm.tokenizer, name=lm.name + "+ft", source=lm.source)
     raise FileNotFoundError(f"{path}: no adapter_config.json (LoRA) or trainable-*.safetensors (full "
                             f"fine-tune) here; pass a run's ckpt_dir/final or an epoch-k folder.")
+
+
+def set_adapter_weights(view: LM, path: str | Path) -> None:
+    """Overwrite ``view``'s LoRA adapter with the weights saved in a peft folder (e.g. a run's ``epoch-k``).
+
+    The adapter's modules stay; only their tensors change, so trying several checkpoints of one run
+    builds nothing new (``lk.pick_epoch``). Safetensors only.
+
+    Introduced in 02_finetune.ipynb.
+    """
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    file = Path(path) / "adapter_model.safetensors"
+    if view.adapter is None or not file.exists():
+        raise FileNotFoundError(f"{file}: need a LoRA view (adapter={view.adapter!r}) and a peft adapter folder")
+    result = set_peft_model_state_dict(view.model, load_file(file), adapter_name=view.adapter)
+    missing = [k for k in getattr(result, "missing_keys", []) if "lora_" in k and f".{view.adapter}." in k]
+    if missing:
+        raise ValueError(f"{file} lacks weights of adapter {view.adapter!r}: {missing[:2]} ...")
 
 
 def attach(base: LM, run: TrainResult, name: str) -> LM:
@@ -837,27 +855,3 @@ def attach(base: LM, run: TrainResult, name: str) -> LM:
     run.lm = None  # the trained copy of the base model: freed below
     free_memory()
     return load_adapter(base, Path(run.ckpt_dir) / "final", name=name)
-
-
-# --- evaluation: closed-book answers scored into the shared Record ---------------------------------
-def evaluate_closed_book(lm: LM, qa: list[QARecord], approach: str, phrasings=("question",),
-                         per_phrasing: int = 1, version: str = "v1", system: str = FT_SYSTEM,
-                         max_new_tokens: int = 32, batch_size: int = 16) -> list[Record]:
-    """Ask each question with no documents (the same short system prompt as training) and score it.
-
-    ``per_phrasing`` caps how many paraphrases of each kind are asked (1 keeps generation cheap).
-
-    >>> recs = evaluate_closed_book(lm, qa[:5], "base", phrasings=("train", "heldout"))  # doctest: +SKIP
-    >>> lk.summarize(recs)                                                               # doctest: +SKIP
-
-    Introduced in 02_finetune.ipynb.
-    """
-    asks = [(q, ph, text) for q in qa for ph in phrasings for text in _phrasing_texts(q, ph)[:per_phrasing]]
-    if not asks:
-        raise ValueError("nothing to evaluate: pass at least one QA record and one phrasing.")
-    gens = chat_generate(lm, [text for _, _, text in asks], max_new_tokens=max_new_tokens,
-                         batch_size=batch_size, system=system)
-    return [score(approach, q, g.text, phrasing=ph, question=text, version=version,
-                  t_prefill=g.t_prefill, t_decode=g.t_decode, prompt_tokens=g.prompt_tokens,
-                  completion_tokens=g.completion_tokens)
-            for (q, ph, text), g in zip(asks, gens)]

@@ -213,7 +213,8 @@ def _prefill(model, rows: list[list[int]], prefix: list | None, n_prefix: int):
               position_ids=n_prefix + (gmask.cumsum(-1) - 1).clamp(min=0))  # positions skip the padding
         kv = kv or blank([(layer.keys, layer.values) for layer in cache.layers])
         for (K, V), layer in zip(kv, cache.layers):
-            K[group, :, total - w:], V[group, :, total - w:] = layer.keys[:, :, n_prefix:], layer.values[:, :, n_prefix:]
+            K[group, :, total - w:] = layer.keys[:, :, n_prefix:]
+            V[group, :, total - w:] = layer.values[:, :, n_prefix:]
         mask[group, total - w:total] = gmask
     cache = DynamicCache(config=cfg)
     for layer in range(len(kv)):  # hand the layers over one by one: never two copies of the batch cache

@@ -11,16 +11,15 @@ Introduced in 03_hybrid.ipynb.
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 
-from .data import ABSTENTION, QARecord
+from .data import ABSTENTION, QARecord, doc_tags
 from .evaluate import contains_gold
-from .rag import ChunkConfig, build_prompt
-
+from .protocol import TRAIN_WORDINGS, wordings
+from .rag import ChunkConfig, RAGConfig, RAGPipeline, build_prompt
 
 __all__ = ["HYBRID_SYSTEM", "HYBRID_CHUNKS", "RAFTConfig", "RAFTExample", "oracle_chunk", "pick_distractors",
-           "make_raft_examples", "raft_messages", "holdout_split", "train_raft", "HybridPipeline"]
+           "make_raft_examples", "raft_messages", "train_raft", "HybridPipeline"]
 
 # The same system prompt in training and at inference: the model is trained on exactly what it will see.
 # Short on purpose: it is in every training example, and every token of it costs training time.
@@ -30,7 +29,6 @@ HYBRID_SYSTEM = ("Answer from the passages in one sentence ending with the sourc
 # passage length sets the training cost on a CPU (notebook 01's RAG chunks are longer).
 HYBRID_CHUNKS = ChunkConfig(size=60, overlap=15)
 DISTRACTOR_KINDS = ("retrieved", "random")
-TRAIN_PHRASINGS = ("question", "train")  # held-out paraphrases are never trained on
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ class RAFTConfig:
     p_oracle: float = 0.8  # share of examples whose passages include the oracle (paper: 0.4 to 1.0)
     n_distractors: int = 2  # irrelevant passages per example (paper: 4); prompt length grows with it
     distractors: str = "retrieved"  # "retrieved": the retriever's top non-gold hits (hard); "random"
-    phrasings: tuple[str, ...] = TRAIN_PHRASINGS  # which wordings of each question become examples
+    phrasings: tuple[str, ...] = TRAIN_WORDINGS  # which wordings of each question become examples
     include_unanswerable: bool = True  # unanswerable questions -> abstention over distractors only
     seed: int = 0  # RNG seed: which examples lose the oracle, distractor order, passage order
 
@@ -62,9 +60,9 @@ class RAFTConfig:
                              "passage at all; set p_oracle=1.0 (oracle-only ablation) or n_distractors >= 1.")
         if self.distractors not in DISTRACTOR_KINDS:
             raise ValueError(f"RAFTConfig.distractors must be one of {DISTRACTOR_KINDS}, got {self.distractors!r}")
-        bad = set(self.phrasings) - set(TRAIN_PHRASINGS)
+        bad = set(self.phrasings) - set(TRAIN_WORDINGS)
         if not self.phrasings or bad:
-            raise ValueError(f"RAFTConfig.phrasings must be a non-empty subset of {TRAIN_PHRASINGS}, got "
+            raise ValueError(f"RAFTConfig.phrasings must be a non-empty subset of {TRAIN_WORDINGS}, got "
                              f"{self.phrasings!r} (held-out paraphrases are kept for evaluation)")
 
     @property
@@ -148,12 +146,6 @@ def pick_distractors(question: str, avoid_docs: set[str], retriever, n: int, kin
     return hard + rng.sample(rest, n - len(hard))  # rare: too few hits outside the gold documents
 
 
-def _target(qa: QARecord, version: str) -> str:
-    if not qa.is_answerable(version):
-        return ABSTENTION
-    return qa.styled_answer_v2 if version == "v2" and qa.styled_answer_v2 else qa.styled_answer
-
-
 def make_raft_examples(qa: list[QARecord], retriever, cfg: RAFTConfig | None = None,
                        version: str = "v1") -> list[RAFTExample]:
     """RAFT training examples: each wording of each question, with oracle + distractors, shuffled.
@@ -177,8 +169,7 @@ def make_raft_examples(qa: list[QARecord], retriever, cfg: RAFTConfig | None = N
             continue
         oracle = oracle_chunk(rec, retriever.chunks, version)
         gold_docs = set(rec.gold(version)[2])
-        wordings = [w for p in cfg.phrasings for w in ([rec.question] if p == "question" else rec.paraphrases_train)]
-        slots += [(rec, w, oracle, gold_docs) for w in wordings]
+        slots += [(rec, w, oracle, gold_docs) for p in cfg.phrasings for w in wordings(rec, p)]
     # Exactly round(p_oracle * n) of the n examples that have an oracle keep it (a seeded choice), so
     # the share is what the config says, not a coin-flip count that wanders with few examples.
     with_oracle = [i for i, (_, _, oracle, _) in enumerate(slots) if oracle is not None]
@@ -190,40 +181,11 @@ def make_raft_examples(qa: list[QARecord], retriever, cfg: RAFTConfig | None = N
         passages = ([oracle] if keep else []) + pick_distractors(wording, gold_docs, retriever, n_extra,
                                                                  cfg.distractors, rng)
         rng.shuffle(passages)  # the oracle's position must carry no signal
-        examples.append(RAFTExample(rec.id, wording, passages, keep, _target(rec, version)))
+        examples.append(RAFTExample(rec.id, wording, passages, keep, rec.house_answer(version)))
     if not examples:
         raise ValueError("make_raft_examples: no examples (empty QA list, or only unanswerable questions "
                          "with include_unanswerable=False).")
     return examples
-
-
-def holdout_split(qa: list[QARecord], n_eval: int = 48, seed: int = 0) -> tuple[list[QARecord], list[QARecord]]:
-    """(train, eval) records: a fixed seeded evaluation subset, stratified so it keeps the set's mix of
-    answerable, unanswerable and changed-in-v2 questions. The hybrid never trains on the eval records.
-
-    >>> train, test = holdout_split(qa, n_eval=48)        # doctest: +SKIP
-    >>> len(test), set(train) & set(test)                 # doctest: +SKIP
-    (48, set())
-
-    Introduced in 03_hybrid.ipynb.
-    """
-    if not 0 < n_eval < len(qa):
-        raise ValueError(f"holdout_split: n_eval must be in (0, {len(qa)}), got {n_eval}")
-    rng = random.Random(seed)
-    groups: dict[tuple, list[QARecord]] = {}
-    for rec in qa:
-        groups.setdefault((rec.answerable, rec.changed_in_v2), []).append(rec)
-    picked: set[str] = set()
-    for key in sorted(groups):  # each stratum in proportion, rounded; sorted: order-independent
-        members = sorted(groups[key], key=lambda r: r.id)
-        take = round(n_eval * len(members) / len(qa))
-        picked.update(r.id for r in rng.sample(members, min(take, len(members))))
-    rest = sorted((r for r in qa if r.id not in picked), key=lambda r: r.id)
-    while len(picked) < n_eval:  # rounding left a gap: top up from the rest
-        picked.add(rest.pop(rng.randrange(len(rest))).id)
-    evals = [r for r in qa if r.id in picked][:n_eval]
-    picked = {r.id for r in evals}
-    return [r for r in qa if r.id not in picked], evals
 
 
 def train_raft(lm, examples: list[RAFTExample], ft_cfg=None, progress: bool = True, adapter: str = "default"):
@@ -245,9 +207,6 @@ def train_raft(lm, examples: list[RAFTExample], ft_cfg=None, progress: bool = Tr
     return finetune(lm, chats, ft_cfg or FinetuneConfig(), progress=progress, adapter=adapter)
 
 
-_DOC_TAG = re.compile(r"\[([a-z0-9][a-z0-9-]*)\]")
-
-
 class HybridPipeline:
     """Inference for the hybrid: the RAG retriever's top-k passages, the RAFT-tuned model, the same prompt.
 
@@ -261,19 +220,24 @@ class HybridPipeline:
     Introduced in 03_hybrid.ipynb.
     """
 
-    def __init__(self, lm, retriever, top_k: int = 3, max_new_tokens: int = 32, batch_size: int = 8):
-        from .rag import RAGConfig, RAGPipeline
-
-        self.lm, self.retriever, self.top_k = lm, retriever, top_k
+    def __init__(self, lm, retriever, top_k: int = 3, max_new_tokens: int = 32, batch_size: int = 8,
+                 name: str = "hybrid"):
+        self.lm, self.retriever, self.top_k, self.name = lm, retriever, top_k, name
         # RAGPipeline builds the prompt with build_prompt, as raft_messages does: same layout as training.
         # min_score=-1: never abstain on retrieval score (cosine >= -1); the model decides.
         self._rag = RAGPipeline(lm, retriever, RAGConfig(top_k=top_k, min_score=-1.0,
                                                         max_new_tokens=max_new_tokens,
                                                         batch_size=batch_size, system=HYBRID_SYSTEM,
-                                                        few_shot=False))  # trained without examples
+                                                        few_shot=False), name=name)  # trained without examples
+
+    def fingerprint(self) -> dict:
+        return {**self._rag.fingerprint(), "kind": "hybrid"}
 
     def answer(self, questions: list[str]) -> list:
         answers = self._rag.answer(questions)
         for a in answers:  # the model cites doc ids itself, not passage numbers
-            a.cited = a.cited + [t for t in _DOC_TAG.findall(a.text) if t not in a.cited]
+            a.cited = a.cited + [t for t in doc_tags(a.text) if t not in a.cited]
         return answers
+
+    def __repr__(self) -> str:
+        return f"HybridPipeline({self.name!r}, {self.lm!r}, top_k={self.top_k})"

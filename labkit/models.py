@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 
 import torch
 
+from .checkpoint import atomic_dir
 from .env import auto_dtype, cache_dir, pick_device
 
 OFFLINE_GENERATOR = "smollm2-135m-instruct-q4"  # name of the embedded offline generator
@@ -59,6 +60,18 @@ class LM:
         """Longest prompt + answer the model accepts, in tokens."""
         return int(getattr(self.model.config, "max_position_embeddings", 2048))
 
+    def fingerprint(self) -> dict:
+        """What decides this view's answers: weights (as loaded, or changed by a full fine-tune), the
+        adapter's own tensors, dtype and device. Part of every cached evaluation's key.
+        """
+        fp = {"source": self.source, "dtype": str(self.dtype), "device": self.device.type,
+              "weights": base_model(self.model).__dict__.get("_labkit_weights", "as loaded")}
+        if self.adapter is not None:  # by content: the same adapter under another name is the same model
+            mine = f".{self.adapter}."
+            fp["adapter"] = tensors_digest((n.replace(mine, ".", 1), p) for n, p in self.model.named_parameters()
+                                           if "lora_" in n and mine in n)
+        return fp
+
     def n_params(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.model.parameters() if p.requires_grad or not trainable_only)
 
@@ -66,6 +79,31 @@ class LM:
         extra = f", adapter={self.adapter!r}" if self.adapter else ""
         return (f"LM({self.name!r}, params={self.n_params() / 1e6:.1f}M, device={self.device.type}, "
                 f"dtype={str(self.dtype).split('.')[-1]}{extra})")
+
+
+def base_model(model):
+    """The plain transformers model under a peft wrapper (or the model itself)."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
+def mark_weights(model, tag: str) -> None:
+    """Record on ``model`` that its weights are no longer the loaded ones (read by ``LM.fingerprint``)."""
+    model.__dict__["_labkit_weights"] = tag  # a plain attribute, not a submodule or buffer
+
+
+def tensors_digest(named_tensors) -> str:
+    """A short sha256 of (name, tensor) pairs, in name order: identical weights, identical digest.
+
+    >>> tensors_digest([("w", torch.ones(2))]) == tensors_digest([("w", torch.ones(2))])
+    True
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, t in sorted(named_tensors, key=lambda kv: kv[0]):
+        h.update(name.encode() + str(t.dtype).encode())
+        h.update(t.detach().to("cpu").contiguous().view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:16]
 
 
 def smollm_gguf_path() -> Path:
@@ -94,12 +132,9 @@ def generator_cache_path(dtype: torch.dtype = torch.float32) -> Path:
 
 def _save_atomically(model, tok, target: Path) -> None:
     """Write to a temporary folder and rename it, so an interrupted write never leaves a broken cache."""
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, safe_serialization=True)
-    tok.save_pretrained(tmp)
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
+    with atomic_dir(target) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tok.save_pretrained(tmp)
 
 
 def prepare_generator(dtype: torch.dtype = torch.float32, verbose: bool = True) -> Path:
@@ -256,7 +291,8 @@ def tiny_generator(seed: int = 0, n_layers: int = 2, hidden: int = 64) -> LM:
                          bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
                          pad_token_id=tok.pad_token_id)
     model = LlamaForCausalLM(config).eval()
-    return _finish_lm(model, tok, f"tiny-random-llama-{n_layers}x{hidden}", "memory")
+    name = f"tiny-random-llama-{n_layers}x{hidden}-seed{seed}"
+    return _finish_lm(model, tok, name, f"memory:{name}")  # the source names the seed: it sets the weights
 
 
 def load_embedder(name: str | None = None, device: str | None = None, dtype: torch.dtype | None = None):

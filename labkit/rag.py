@@ -8,7 +8,7 @@ puts them in the prompt. The stages, each measured in notebook 01:
    ``BM25Index``: the lexical baseline (bm25s). ``HybridIndex``: reciprocal-rank fusion of both.
 3. ``retrieval_metrics``: recall@k and MRR against the gold documents of the QA set.
 4. ``RAGPipeline``: numbered, cited passages in a prompt -> a short answer, with abstention.
-5. ``run_rag`` / ``run_closed_book`` / ``run_approach``: any approach over QA records -> ``lk.Record``s.
+5. ``tune_rag``: the number of passages chosen on the dev questions (``lk.split_qa``), never on test.
 
 Introduced in 01_rag.ipynb.
 """
@@ -18,23 +18,23 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from .data import ABSTENTION, Document, QARecord
 from .env import artifact_dir
-from .evaluate import Record, is_abstention, latency_breakdown, plot_latency, score
-from .generate import ContextTooLongError, chat_generate
+from .evaluate import is_abstention
+from .generate import chat_generate
+from .protocol import Answer, check_question_fits, questions
 
 __all__ = [
     "Chunk", "ChunkConfig", "chunk_corpus", "chunk_hash", "embed_texts", "cosine_topk", "Hits",
     "DenseIndex", "BM25Index", "HybridIndex", "rrf", "recall_at_k", "reciprocal_rank", "retrieval_metrics",
-    "retrieval_latency", "questions", "RAGConfig", "Answer", "build_prompt", "parse_citations", "attribute",
-    "RAGPipeline", "ClosedBook", "few_shot_turns", "run_approach", "run_rag", "run_closed_book", "pick_threshold",
-    "latency_breakdown", "plot_latency", "RAG_SYSTEM", "CLOSED_BOOK_SYSTEM",
+    "retrieval_latency", "RAGConfig", "build_prompt", "parse_citations", "attribute",
+    "RAGPipeline", "few_shot_turns", "pick_threshold", "tune_rag", "RAG_SYSTEM",
 ]
 
 
@@ -183,9 +183,13 @@ class Hits:
 
 
 class Retriever(Protocol):
+    """What a RAG pipeline needs from a retriever: its chunks, a batched search, and a fingerprint."""
+
     chunks: list[Chunk]
 
     def search(self, queries: list[str], k: int) -> Hits: ...
+
+    def fingerprint(self) -> dict: ...
 
 
 def _check_queries(queries) -> list[str]:
@@ -242,7 +246,7 @@ class DenseIndex:
 
     @classmethod
     def build(cls, chunks: list[Chunk], embedder, kind: str = "flat", batch_size: int = 64,
-              progress: bool = False, cache: bool = True) -> "DenseIndex":
+              progress: bool = False, cache: bool = True) -> DenseIndex:
         """Embed ``chunks`` (batched, unit length) and index them; reuse a cached index when present."""
         if not chunks:
             raise ValueError("DenseIndex.build got no chunks: the corpus is empty.")
@@ -261,7 +265,7 @@ class DenseIndex:
         return out
 
     @classmethod
-    def from_vectors(cls, chunks: list[Chunk], embedder, vecs: np.ndarray, kind: str = "flat") -> "DenseIndex":
+    def from_vectors(cls, chunks: list[Chunk], embedder, vecs: np.ndarray, kind: str = "flat") -> DenseIndex:
         """Index already-computed unit vectors ``(n_chunks, dim)`` (no caching): for experiments."""
         if len(chunks) != len(vecs):
             raise ValueError(f"{len(chunks)} chunks but {len(vecs)} vectors")
@@ -277,13 +281,17 @@ class DenseIndex:
         (folder / "index.faiss.tmp").rename(folder / "index.faiss")  # written last: marks it complete
 
     @classmethod
-    def load(cls, folder: Path | str, embedder) -> "DenseIndex":
+    def load(cls, folder: Path | str, embedder) -> DenseIndex:
         import faiss
 
         folder = Path(folder)
         chunks = [Chunk(**c) for c in json.loads((folder / "chunks.json").read_text(encoding="utf-8"))]
         kind = json.loads((folder / "meta.json").read_text(encoding="utf-8"))["kind"]
         return cls(chunks, embedder, faiss.read_index(str(folder / "index.faiss")), kind, folder)
+
+    def fingerprint(self) -> dict:
+        return {"kind": "dense", "index": self.kind, "chunks": chunk_hash(self.chunks),
+                "embedder": getattr(self.embedder, "labkit_name", str(self.embedder))}
 
     def embed(self, queries: list[str]) -> np.ndarray:
         """Unit query vectors ``(n_queries, dim)``."""
@@ -320,9 +328,13 @@ class BM25Index:
 
         if not chunks:
             raise ValueError("BM25Index got no chunks: the corpus is empty.")
-        self.chunks = list(chunks)
+        self.chunks, self.k1, self.b = list(chunks), k1, b
         self.model = bm25s.BM25(k1=k1, b=b)  # method "lucene": idf = log(1 + (N - df + .5) / (df + .5))
         self.model.index(self.tokenize([c.search_text for c in chunks]), show_progress=False)
+
+    def fingerprint(self) -> dict:
+        return {"kind": "bm25", "chunks": chunk_hash(self.chunks), "k1": self.k1, "b": self.b,
+                "tokens": _TOKEN_PATTERN}
 
     @staticmethod
     def tokenize(texts: list[str]) -> list[list[str]]:
@@ -381,6 +393,10 @@ class HybridIndex:
         self.dense, self.bm25, self.depth, self.rrf_k = dense, bm25, depth, rrf_k
         self.chunks = dense.chunks
 
+    def fingerprint(self) -> dict:
+        return {"kind": "fused", "dense": self.dense.fingerprint(), "bm25": self.bm25.fingerprint(),
+                "depth": self.depth, "rrf_k": self.rrf_k}
+
     def search(self, queries: list[str], k: int) -> Hits:
         _check_k(k)
         d = self.dense.search(queries, max(k, self.depth))
@@ -421,39 +437,6 @@ def reciprocal_rank(retrieved: list[str], gold: list[str]) -> float:
     return next((1.0 / r for r, d in enumerate(retrieved, start=1) if d in gold), 0.0)
 
 
-def questions(qa: list[QARecord], phrasing: str = "question",
-              per_record: int | None = None) -> list[tuple[QARecord, str]]:
-    """(record, wording) pairs: the canonical ``question``, or every ``train`` / ``heldout`` paraphrase.
-
-    ``per_record`` keeps only the first that many wordings of each record (a CPU-time budget).
-
-    Introduced in 01_rag.ipynb.
-    """
-    out = []
-    for rec in qa:
-        if not isinstance(rec, QARecord):
-            raise TypeError(f"expected lk.QARecord items (from lk.load_qa()), got {type(rec).__name__}: "
-                            f"{str(rec)[:80]!r}")
-        if phrasing == "question":
-            out.append((rec, rec.question))
-        elif phrasing == "train":
-            out += [(rec, p) for p in rec.paraphrases_train]
-        elif phrasing == "heldout":
-            out += [(rec, p) for p in rec.paraphrases_heldout]
-        else:
-            raise ValueError(f"phrasing must be 'question', 'train' or 'heldout', got {phrasing!r}")
-    if per_record is not None:
-        if per_record < 1:
-            raise ValueError(f"per_record must be >= 1 (or None for every wording), got {per_record}")
-        kept, seen = [], {}
-        for rec, q in out:
-            seen[rec.id] = seen.get(rec.id, 0) + 1
-            if seen[rec.id] <= per_record:
-                kept.append((rec, q))
-        out = kept
-    return out
-
-
 def retrieval_metrics(retriever: Retriever, qa: list[QARecord], ks=range(1, 11), phrasing: str = "question",
                       version: str = "v1") -> dict[str, float]:
     """recall@k for each k and MRR@max(k) over the answerable questions, by gold *document*.
@@ -464,7 +447,7 @@ def retrieval_metrics(retriever: Retriever, qa: list[QARecord], ks=range(1, 11),
     Introduced in 01_rag.ipynb.
     """
     ks = list(ks)
-    pairs = [(r, q) for r, q in questions(qa, phrasing) if r.is_answerable(version)]
+    pairs = [(r, q) for r, q in questions(qa, phrasing, per_record=None) if r.is_answerable(version)]
     if not pairs:
         raise ValueError("retrieval_metrics: no answerable questions to evaluate.")
     hits = retriever.search([q for _, q in pairs], max(ks))
@@ -530,8 +513,6 @@ def pick_threshold(answerable: np.ndarray, unanswerable: np.ndarray, keep: float
 RAG_SYSTEM = ("Answer the question using only the numbered passages. Reply with the short answer only, "
               "a few words, then the passage number in brackets. If the passages do not contain the "
               "answer, reply: I don't know.")
-CLOSED_BOOK_SYSTEM = ("Answer the question about the company Tessavik Instruments. Reply with the short answer only, "
-                      "a few words. If you do not know, reply: I don't know.")
 
 
 @dataclass(frozen=True)
@@ -544,9 +525,8 @@ class RAGConfig:
     top_k: int = 3  # passages put in the prompt
     min_score: float = 0.0  # abstain without generating when top-1 confidence (cosine) is below this
     max_new_tokens: int = 32  # answer length cap, tokens: short answers, fast decode
-    # prompts decoded together. 16 decodes faster (44 RAG answers: 7.9 vs 12.3 s of decode) but a pass
-    # over notebook 04's questions then peaked 136 MB higher (KV cache, more kernels): 8 keeps 04 under
-    # its 1.5 GB budget. Closed-book prompts are short: ClosedBook decodes 16.
+    # prompts decoded together: 8 for every approach, so their throughput and cost compare like for like.
+    # (16 decoded RAG faster, 44 answers: 7.9 vs 12.3 s of decode, but peaked 136 MB higher.)
     batch_size: int = 8
     system: str = RAG_SYSTEM  # system prompt
     few_shot: bool = True  # show two worked examples (invented, not from the KB) before the question
@@ -560,29 +540,6 @@ class RAGConfig:
             raise ValueError(f"RAGConfig.batch_size must be a positive int, got {self.batch_size!r}")
 
 
-@dataclass
-class Answer:
-    """What an approach says to one question, which passages it read and cited, and the cost.
-
-    Introduced in 01_rag.ipynb.
-    """
-
-    text: str
-    passages: list[str] = field(default_factory=list)  # chunk ids in the prompt, in order [1]..[k]
-    cited: list[str] = field(default_factory=list)  # doc ids of the passages the answer cites
-    t_embed: float = 0.0  # seconds per query
-    t_search: float = 0.0
-    t_prefill: float = 0.0
-    t_decode: float = 0.0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    def costs(self) -> dict:
-        """The Record's cost fields."""
-        return {k: getattr(self, k) for k in ("t_embed", "t_search", "t_prefill", "t_decode",
-                                              "prompt_tokens", "completion_tokens")}
-
-
 # Two worked examples about an invented building (not the knowledge base): a 135M model copies the
 # answer *format* from examples far more reliably than it follows an instruction alone.
 _EXAMPLE_PASSAGES = [
@@ -594,19 +551,18 @@ _EXAMPLES = [("How long may visitors park?", "3 hours", 2),
              ("When does the lobby open on weekdays?", "08:15", 1)]
 
 
-def few_shot_turns(with_passages: bool) -> list[dict]:
-    """The two worked examples as chat turns: with numbered passages (RAG) or without (closed-book).
+def few_shot_turns() -> list[dict]:
+    """The two worked examples as chat turns: numbered passages, a question, a short cited answer.
 
-    >>> few_shot_turns(False)[1]
-    {'role': 'assistant', 'content': '3 hours'}
+    >>> few_shot_turns()[1]
+    {'role': 'assistant', 'content': '3 hours [2]'}
 
     Introduced in 01_rag.ipynb.
     """
     turns = []
     for q, a, n in _EXAMPLES:
-        user = build_prompt(q, _EXAMPLE_PASSAGES) if with_passages else f"Question: {q}"
-        turns += [{"role": "user", "content": user},
-                  {"role": "assistant", "content": f"{a} [{n}]" if with_passages else a}]
+        turns += [{"role": "user", "content": build_prompt(q, _EXAMPLE_PASSAGES)},
+                  {"role": "assistant", "content": f"{a} [{n}]"}]
     return turns
 
 
@@ -676,27 +632,6 @@ def attribute(text: str, passages: list[Chunk]) -> list[str]:
     return [passages[int(np.argmax(overlap))].doc_id]
 
 
-def _check_question_fits(lm, question: str, max_new_tokens: int) -> None:
-    """Fail early, before retrieval, when the question alone cannot fit the model's context."""
-    n = len(lm.tokenizer(question, add_special_tokens=False)["input_ids"])
-    if n + max_new_tokens > lm.max_context:
-        raise ContextTooLongError(
-            f"the question is {n} tokens; with max_new_tokens={max_new_tokens} it exceeds the model's "
-            f"context of {lm.max_context} tokens. Ask a shorter question.")
-
-
-def _generate_sorted(lm, prompts: list[str], cfg_max_new: int, batch_size: int, system: str,
-                     shots: list[dict] = ()):
-    """chat_generate with prompts decoded in length order (less left padding), answers in input order."""
-    order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), i))
-    chats = [[*shots, {"role": "user", "content": prompts[i]}] for i in order]
-    gens = chat_generate(lm, chats, max_new_tokens=cfg_max_new, batch_size=batch_size, system=system)
-    out = [None] * len(prompts)
-    for i, g in zip(order, gens):
-        out[i] = g
-    return out
-
-
 class RAGPipeline:
     """Retrieve top-k passages, abstain when retrieval is weak, else generate a short cited answer.
 
@@ -707,24 +642,28 @@ class RAGPipeline:
     Introduced in 01_rag.ipynb.
     """
 
-    def __init__(self, lm, retriever: Retriever, cfg: RAGConfig | None = None):
-        self.lm, self.retriever, self.cfg = lm, retriever, cfg or RAGConfig()
+    def __init__(self, lm, retriever: Retriever, cfg: RAGConfig | None = None, name: str = "rag"):
+        self.lm, self.retriever, self.cfg, self.name = lm, retriever, cfg or RAGConfig(), name
+
+    def fingerprint(self) -> dict:
+        return {"kind": "rag", "lm": self.lm.fingerprint(), "retriever": self.retriever.fingerprint(),
+                "cfg": asdict(self.cfg), "shots": few_shot_turns() if self.cfg.few_shot else []}
 
     def answer(self, qs: list[str]) -> list[Answer]:
         cfg = self.cfg
         qs = _check_queries(qs)
         for q in qs:
-            _check_question_fits(self.lm, q, cfg.max_new_tokens)
+            check_question_fits(self.lm, q, cfg.max_new_tokens)
         hits = self.retriever.search(qs, cfg.top_k)
         by_id = {c.id: c for c in self.retriever.chunks}
         passages = [[by_id[c] for c in row] for row in hits.chunk_ids]
         answers = [Answer(ABSTENTION, [c.id for c in ps], [], hits.t_embed, hits.t_search)
                    for ps in passages]
         ask = [i for i in range(len(qs)) if hits.confidence[i] >= cfg.min_score]  # the rest abstain
-        prompts = [build_prompt(qs[i], passages[i]) for i in ask]
-        shots = few_shot_turns(with_passages=True) if cfg.few_shot else []
-        gens = (_generate_sorted(self.lm, prompts, cfg.max_new_tokens, cfg.batch_size, cfg.system, shots)
-                if ask else [])
+        shots = few_shot_turns() if cfg.few_shot else []
+        chats = [[*shots, {"role": "user", "content": build_prompt(qs[i], passages[i])}] for i in ask]
+        gens = chat_generate(self.lm, chats, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size,
+                             system=cfg.system) if ask else []
         for i, g in zip(ask, gens):
             text, cited = parse_citations(g.text, passages[i])
             if not cited and not is_abstention(text):  # the model named no passage: attribute by overlap
@@ -735,67 +674,31 @@ class RAGPipeline:
             a.prompt_tokens, a.completion_tokens = g.prompt_tokens, g.completion_tokens
         return answers
 
-
-class ClosedBook:
-    """The base model alone: the same short-answer instruction, no passages.
-
-    Introduced in 01_rag.ipynb.
-    """
-
-    def __init__(self, lm, max_new_tokens: int = 32, batch_size: int = 16, system: str = CLOSED_BOOK_SYSTEM,
-                 few_shot: bool = True):
-        if max_new_tokens <= 0 or batch_size <= 0:
-            raise ValueError("ClosedBook: max_new_tokens and batch_size must be positive")
-        self.lm, self.max_new_tokens, self.batch_size, self.system = lm, max_new_tokens, batch_size, system
-        self.shots = few_shot_turns(with_passages=False) if few_shot else []  # same examples as RAG
-
-    def answer(self, qs: list[str]) -> list[Answer]:
-        qs = _check_queries(qs)
-        for q in qs:
-            _check_question_fits(self.lm, q, self.max_new_tokens)
-        gens = _generate_sorted(self.lm, [f"Question: {q}" for q in qs], self.max_new_tokens,
-                                self.batch_size, self.system, self.shots)
-        return [Answer(g.text, t_prefill=g.t_prefill, t_decode=g.t_decode, prompt_tokens=g.prompt_tokens,
-                       completion_tokens=g.completion_tokens) for g in gens]
+    def __repr__(self) -> str:
+        return f"RAGPipeline({self.name!r}, top_k={self.cfg.top_k}, min_score={self.cfg.min_score})"
 
 
-# --- 5. any approach -> Records -------------------------------------------------------------------
-Approach = Callable[[list[str]], list[Answer]]  # questions -> answers, same order
+def tune_rag(lm, retriever: Retriever, dev: list[QARecord], base: RAGConfig, ks=(1, 2, 3, 4)):
+    """Choose ``top_k`` on the dev questions (held-out wordings): the k with the best dev accuracy.
 
+    Ties go to the smaller k (a shorter prompt is faster and cheaper). Every candidate runs through
+    ``lk.run_approach`` (cached), so a later notebook asking the same gets the same choice at no cost.
+    Returns the chosen config and the dev table (accuracy and confidently-wrong rate per k).
 
-def run_approach(name: str, approach, qa: list[QARecord], phrasing: str = "question",
-                 version: str = "v1", per_record: int | None = None) -> list[Record]:
-    """Ask every question of ``qa`` (in the chosen wording) and score each answer into a ``lk.Record``.
-
-    ``approach`` is a function from a list of questions to a list of ``Answer``s, or an object with such
-    an ``.answer`` method (``RAGPipeline``, ``ClosedBook``, a fine-tuned model's wrapper ...).
-
-    >>> recs = run_approach("rag", RAGPipeline(lm, index), qa[:4])     # doctest: +SKIP
-    >>> lk.summarize(recs)                                              # doctest: +SKIP
+    >>> cfg, table = tune_rag(lm, retriever, split.dev, RAGConfig(min_score=0.42))   # doctest: +SKIP
 
     Introduced in 01_rag.ipynb.
     """
-    fn = approach.answer if hasattr(approach, "answer") else approach
-    if not callable(fn):
-        raise TypeError("approach must be a function questions -> answers, or have an .answer method")
-    pairs = questions(qa, phrasing, per_record)
-    if not pairs:
-        raise ValueError("run_approach: no questions to ask (empty QA list).")
-    answers = fn([q for _, q in pairs])
-    if len(answers) != len(pairs):
-        raise ValueError(f"approach {name!r} returned {len(answers)} answers for {len(pairs)} questions")
-    return [score(name, rec, a.text, phrasing=phrasing, question=q, version=version,
-                  cited=a.cited, passages=list(a.passages), **a.costs())
-            for (rec, q), a in zip(pairs, answers)]
+    import pandas as pd
 
+    from .evaluate import rates
+    from .protocol import run_approach
 
-def run_rag(pipeline: RAGPipeline, qa: list[QARecord], phrasing: str = "question", version: str = "v1",
-            name: str = "rag") -> list[Record]:
-    """``run_approach`` for a RAG pipeline. Introduced in 01_rag.ipynb."""
-    return run_approach(name, pipeline, qa, phrasing, version)
-
-
-def run_closed_book(lm, qa: list[QARecord], phrasing: str = "question", version: str = "v1",
-                    name: str = "base", max_new_tokens: int = 32, batch_size: int = 16) -> list[Record]:
-    """``run_approach`` for the model alone, same instruction minus passages. Introduced in 01_rag.ipynb."""
-    return run_approach(name, ClosedBook(lm, max_new_tokens, batch_size), qa, phrasing, version)
+    rows = {}
+    for k in ks:
+        recs = run_approach(RAGPipeline(lm, retriever, replace(base, top_k=k), name=f"rag k={k}"), dev)
+        rows[k] = {m: rates(recs, m) for m in ("accuracy", "confidently_wrong", "correct_abstention")}
+    table = pd.DataFrame({k: {m: r.value for m, r in row.items()} for k, row in rows.items()}).T
+    table.index.name = "top_k"
+    best = max(ks, key=lambda k: (table.loc[k, "accuracy"], -k))
+    return replace(base, top_k=int(best)), table

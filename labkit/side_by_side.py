@@ -12,87 +12,56 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Callable
 
 from .cost import CostModel, cost_per_1k
-from .data import QARecord, check_house_style
+from .data import QARecord, check_house_style, doc_tags
 from .evaluate import Record, is_abstention, score
-from .generate import chat_generate
+from .protocol import PHRASINGS, Approach, wordings
 
-__all__ = ["System", "closed_book", "find_qa", "compare", "highlight", "render_html",
-           "static_table", "Panel", "verdict"]
-
-TIMING_FIELDS = ("t_embed", "t_search", "t_prefill", "t_decode", "prompt_tokens", "completion_tokens")
-_DOC_TAG = re.compile(r"\[([a-z0-9][a-z0-9-]*)\]")  # a [doc-id] source tag in an answer
-
-
-def _answer_of(approach) -> Callable:
-    fn = approach.answer if hasattr(approach, "answer") else approach
-    if not callable(fn):
-        raise TypeError("a System's approach must be a function questions -> list[lk.Answer], or an "
-                        "object with such an .answer method (lk.RAGPipeline, lk.ClosedBook, ...)")
-    return fn
+__all__ = ["System", "find_qa", "compare", "highlight", "render_html", "static_table", "Panel"]
 
 
 @dataclass
 class System:
-    """A named question-answering system, per knowledge-base version.
+    """A named question-answering system: the approach it uses with each knowledge-base version.
 
-    ``v1`` / ``v2`` are approaches as notebook 01 defines them: a function questions -> ``lk.Answer``s
-    or an object with such an ``.answer`` method (``lk.RAGPipeline``, ``lk.ClosedBook``, ...).
-    ``v2=None`` means the v2 update never reaches the system (a closed-book model answers from its
-    weights whatever the documents say).
+    ``v1`` / ``v2`` are ``lk.Approach`` objects (``lk.ClosedBook``, ``lk.RAGPipeline``,
+    ``lk.HybridPipeline``, ...). ``v2=None`` means the v2 update never reaches the system (a closed-book
+    model answers from its weights whatever the documents say).
 
-    >>> echo = System("echo", lambda qs: [lk.Answer(q) for q in qs])     # doctest: +SKIP
-    >>> echo.answer(["hi"], "v2")[0].text                                # doctest: +SKIP
-    'hi'
+    >>> base = System("base", lk.ClosedBook(lm))                        # doctest: +SKIP
+    >>> base.answer(["Who founded Tessavik?"], "v2")[0].text              # doctest: +SKIP
 
     Introduced in 04_side_by_side.ipynb.
     """
 
     name: str
-    v1: object  # approach used with the v1 knowledge base
-    v2: object | None = None  # approach used with v2; None = the same as v1 (stale by construction)
+    v1: Approach  # used with the v1 knowledge base
+    v2: Approach | None = None  # used with v2; None = the same as v1 (stale by construction)
     upfront_s: float = 0.0  # measured seconds of machine time before the first query (index, training)
     absorb_s: float | None = None  # measured seconds to absorb the v2 update; None = not applicable
 
-    def approach(self, version: str = "v1"):
+    def __post_init__(self):
+        for version, approach in (("v1", self.v1), ("v2", self.v2)):
+            if approach is not None and not isinstance(approach, Approach):
+                raise TypeError(f"System {self.name!r}: its {version} approach is a {type(approach).__name__}, "
+                                f"not an lk.Approach (.name, .answer(questions), .fingerprint()).")
+
+    def approach(self, version: str = "v1") -> Approach:
         if version not in ("v1", "v2"):
             raise ValueError(f"version must be 'v1' or 'v2', got {version!r}")
         return self.v2 if version == "v2" and self.v2 is not None else self.v1
 
     def answer(self, questions: list[str], version: str = "v1") -> list:
-        out = _answer_of(self.approach(version))(list(questions))
+        out = self.approach(version).answer(list(questions))
         if len(out) != len(questions):
             raise RuntimeError(f"system {self.name!r} returned {len(out)} answers for {len(questions)} questions")
         return out
 
     def passage_texts(self, version: str = "v1") -> dict[str, str]:
         """Passage id -> text for the passages this system can retrieve (empty for closed book)."""
-        approach = self.approach(version)
-        retriever = getattr(approach, "retriever", None)
+        retriever = getattr(self.approach(version), "retriever", None)
         return {c.id: c.search_text for c in getattr(retriever, "chunks", [])}
-
-
-def closed_book(lm, system: str | None = None, max_new_tokens: int = 32, batch_size: int = 16) -> Callable:
-    """An approach that answers from the weights only, the question sent as is (as the fine-tune saw it).
-
-    Use it for the base model and the closed-book fine-tuned model with the same ``system`` prompt, so
-    the two differ only in their weights (``lk.FT_SYSTEM`` is the fine-tune's training prompt).
-
-    >>> ft = System("ft", closed_book(ft_lm, lk.FT_SYSTEM))        # doctest: +SKIP
-
-    Introduced in 04_side_by_side.ipynb.
-    """
-    from .rag import Answer
-
-    def answer(questions: list[str]) -> list:
-        gens = chat_generate(lm, list(questions), max_new_tokens=max_new_tokens, batch_size=batch_size,
-                             system=system)
-        return [Answer(g.text, t_prefill=g.t_prefill, t_decode=g.t_decode, prompt_tokens=g.prompt_tokens,
-                       completion_tokens=g.completion_tokens) for g in gens]
-
-    return answer
 
 
 def find_qa(question: str, qa: list[QARecord] | None) -> tuple[QARecord | None, str]:
@@ -105,9 +74,8 @@ def find_qa(question: str, qa: list[QARecord] | None) -> tuple[QARecord | None, 
     """
     key = " ".join(question.lower().split())
     for rec in qa or []:
-        for phrasing, texts in (("question", [rec.question]), ("train", rec.paraphrases_train),
-                                ("heldout", rec.paraphrases_heldout)):
-            if any(" ".join(t.lower().split()) == key for t in texts):
+        for phrasing in PHRASINGS:
+            if any(" ".join(t.lower().split()) == key for t in wordings(rec, phrasing)):
                 return rec, phrasing
     return None, "typed"
 
@@ -115,7 +83,7 @@ def find_qa(question: str, qa: list[QARecord] | None) -> tuple[QARecord | None, 
 def _cited(answer) -> list[str]:
     """Doc ids the answer cites: what the approach reported, plus any [doc-id] tags in its text."""
     cited = list(getattr(answer, "cited", []) or [])
-    return cited + [t for t in _DOC_TAG.findall(answer.text) if t not in cited]
+    return cited + [t for t in doc_tags(answer.text) if t not in cited]
 
 
 def _unscored(approach: str, question: str, answer, version: str) -> Record:
@@ -238,8 +206,9 @@ def render_html(records: list[Record], texts: dict | None = None, qa: QARecord |
     rows = []
     for r in records:
         passages = "".join(
-            f"<details><summary>{esc(pid)}</summary><div>{highlight(texts.get(pid, '(text not kept)'), _needles(r, qa))}"
-            f"</div></details>" for pid in r.passages) or "<i>none (closed book)</i>"
+            f"<details><summary>{esc(pid)}</summary>"
+            f"<div>{highlight(texts.get(pid, '(text not kept)'), _needles(r, qa))}</div></details>"
+            for pid in r.passages) or "<i>none (closed book)</i>"
         split = (f"embed {r.t_embed:.3f} + search {r.t_search:.3f} + prefill {r.t_prefill:.2f} + "
                  f"decode {r.t_decode:.2f} = <b>{r.latency:.2f} s</b>")
         usd = cost_per_1k(r.latency, r.prompt_tokens, r.completion_tokens, cost)
@@ -290,7 +259,8 @@ class Panel:
         self.typed = w.Text(placeholder="...or type your own question (overrides the list)",
                             layout=w.Layout(width="95%"))
         self.version = w.ToggleButtons(options=["v1", "v2"], value="v1", description="Knowledge base")
-        self.button = w.Button(description="Run the four systems", button_style="primary")
+        self.button = w.Button(description=f"Ask all {len(systems)} systems", button_style="primary",
+                               layout=w.Layout(width="auto"))  # auto: the label is never cut off
         self.html = w.HTML()
         self.records: list[Record] = []
         self.button.on_click(self.run)
@@ -315,19 +285,3 @@ class Panel:
         from IPython.display import display
 
         display(self.widget)
-
-
-def verdict(a: float, b: float, margin: float, higher_is_better: bool = True) -> str:
-    """A claim "A beats B" read off two measured numbers: holds, does not hold, or depends (within noise).
-
-    ``margin`` is the smallest difference the run can resolve, e.g. one question's share of the set.
-
-    >>> verdict(0.80, 0.60, margin=0.05), verdict(0.61, 0.60, margin=0.05), verdict(0.5, 0.7, margin=0.05)
-    ('holds', 'depends (within noise)', 'does not hold')
-
-    Introduced in 03_hybrid.ipynb.
-    """
-    diff = (a - b) if higher_is_better else (b - a)
-    if abs(diff) <= margin:
-        return "depends (within noise)"
-    return "holds" if diff > 0 else "does not hold"

@@ -27,3 +27,20 @@ def embedder():
 def tiny_lm():
     """A 2-layer random-weight Llama with the real tokenizer: fast, for logic tests."""
     return lk.tiny_generator(seed=0)
+
+
+_MODELS = lk.models.generator_cache_path().parent  # the converted models, where `make setup` put them
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    """An empty artifact cache for this test (indexes, adapters, records), sharing the converted models.
+
+    The models folder is linked, not converted again: a conversion costs ~20 s and is not under test here.
+    """
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    if _MODELS.exists():
+        (folder / "models").symlink_to(_MODELS, target_is_directory=True)
+    monkeypatch.setenv("LABKIT_CACHE", str(folder))
+    return folder

@@ -3,8 +3,7 @@ import math
 
 import pytest
 
-from labkit.cost import (CostModel, break_even_queries, cost_per_1k, cost_table, per_query_cost, throughput,
-                         upfront_cost)
+from labkit.cost import CostModel, break_even_queries, cost_per_1k, cost_table, per_query_cost, throughput, upfront_cost
 from labkit.evaluate import Record
 
 
@@ -21,8 +20,10 @@ def test_per_query_cost_adds_api_tokens_only_when_priced():
     assert cost_per_1k(2.0, cm=self_hosted) == pytest.approx(2.0)
 
 
-def test_concurrency_divides_machine_time():
-    assert per_query_cost(2.0, cm=CostModel(3.6, concurrency=4)) == pytest.approx(0.0005)
+def test_cost_model_states_its_batch_size_and_charges_measured_time():
+    cm = CostModel(3.6)
+    assert cm.batch_size == 8  # every approach generates 8 at a time; times per query are already amortised
+    assert per_query_cost(2.0, cm=cm) == pytest.approx(0.002)
 
 
 @pytest.mark.parametrize("ua, qa, ub, qb, n", [
@@ -34,7 +35,7 @@ def test_break_even(ua, qa, ub, qb, n):
     assert break_even_queries(ua, qa, ub, qb) == n
 
 
-@pytest.mark.parametrize("kwargs", [{"machine_usd_per_hour": -1.0}, {"concurrency": 0},
+@pytest.mark.parametrize("kwargs", [{"machine_usd_per_hour": -1.0}, {"batch_size": 0},
                                     {"api_usd_per_m_prompt_tokens": -0.1}, {"machine_usd_per_hour": "1"}])
 def test_bad_prices_are_refused_with_the_field_name(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
@@ -46,12 +47,13 @@ def _rec(approach, latency, pt=100, ct=10):
                   prompt_tokens=pt, completion_tokens=ct)
 
 
-def test_cost_table_uses_median_latency_and_needs_every_upfront():
-    recs = [_rec("rag", 1.0), _rec("rag", 3.0), _rec("rag", 100.0), _rec("base", 0.5)]
+def test_cost_table_charges_mean_machine_time_and_needs_every_upfront():
+    recs = [_rec("rag", 1.0), _rec("rag", 3.0), _rec("rag", 8.0), _rec("base", 0.5)]
     cm = CostModel(machine_usd_per_hour=3.6)
     table = cost_table(recs, {"rag": 20.0, "base": 0.0}, cm)
-    assert table.loc["rag", "p50_latency_s"] == pytest.approx(3.0)
-    assert table.loc["rag", "usd_per_1k_queries"] == pytest.approx(3.0)
+    assert table.loc["rag", "s_per_query"] == pytest.approx(4.0)  # a bill adds every query: the mean
+    assert table.loc["rag", "usd_per_1k_queries"] == pytest.approx(4.0)
+    assert table.loc["rag", "batch_size"] == 8
     assert table.loc["rag", "upfront_usd"] == pytest.approx(0.02)
     with pytest.raises(KeyError, match="base"):
         cost_table(recs, {"rag": 20.0}, cm)

@@ -110,12 +110,42 @@ def test_summarize_hand_worked_table():
     t = lk.summarize(recs)
     assert list(t.index) == ["rag", "base"]
     row = t.loc["rag"]
-    assert row.n == 4 and row.em == pytest.approx(1 / 3) and row.contains == pytest.approx(1 / 3)
-    assert row.abstain_unans == 1.0 and row.halluc_unans == 0.0
-    assert row.abstain_ans == pytest.approx(1 / 3) and row.confident_wrong == pytest.approx(1 / 3)
-    assert row.hallucination == pytest.approx(1 / 4)
-    assert row.p50_latency_s == pytest.approx(2.5)
-    assert math.isnan(t.loc["base"].abstain_unans)  # no unanswerable questions asked
+    assert row.n == 4 and (row.n_answerable, row.n_unanswerable) == (3, 1)
+    assert row.exact == pytest.approx(1 / 3) and row.accuracy == pytest.approx(1 / 3)
+    assert row.correct_abstention == 1.0 and row.answered_unanswerable == 0.0
+    assert row.over_abstention == pytest.approx(1 / 3) and row.confidently_wrong == pytest.approx(1 / 3)
+    assert row.hallucination == pytest.approx(1 / 4)  # the pooled figure: 1 confident error of 4 questions
+    assert (row.accuracy_lo, row.accuracy_hi) == pytest.approx(lk.wilson(1, 3))  # every rate has its interval
+    assert row.s_per_query == pytest.approx(2.5)
+    assert math.isnan(t.loc["base"].correct_abstention)  # no unanswerable questions asked
+    assert str(lk.rates(recs[:4], "accuracy")) == str(lk.rate([True, False, False]))
+
+
+def test_rates_are_defined_once_and_kept_apart():
+    ans, unans = qa_record("a"), qa_record("u", answerable=False)
+    right, wrong, refuse = (lk.score("x", ans, t) for t in ("23 days", "9 days", lk.ABSTENTION))
+    guess = lk.score("x", unans, "9 days")
+    assert [lk.outcome(r, "accuracy") for r in (right, wrong, refuse, guess)] == [True, False, False, None]
+    assert [lk.outcome(r, "confidently_wrong") for r in (right, wrong, refuse)] == [False, True, False]
+    assert [lk.outcome(r, "over_abstention") for r in (right, wrong, refuse)] == [False, False, True]
+    assert lk.outcome(guess, "correct_abstention") is False and lk.outcome(refuse, "correct_abstention") is None
+    assert lk.outcome(refuse, "style_answered") is None  # style is judged on answered questions only
+    with pytest.raises(ValueError, match="unknown metric"):
+        lk.outcome(right, "accuracy_v2")
+
+
+def test_paired_claims_need_the_same_questions():
+    qs = [qa_record(f"q{i}") for i in range(40)]
+    recs = [lk.score("a", q, "23 days") for q in qs] + [lk.score("b", q, "9 days") for q in qs]
+    assert lk.claim(recs, "a", "b", "accuracy").text == "holds"
+    assert lk.claim(recs, "b", "a", "confidently_wrong", higher_is_better=False).text == "does not hold"
+    with pytest.raises(ValueError, match="different questions"):
+        lk.paired(recs + [lk.score("a", qa_record("extra"), "x")], "a", "b", "accuracy")
+    with pytest.raises(ValueError, match="no records"):
+        lk.paired(recs, "a", "c", "accuracy")
+    mixed = [lk.score("a", q, "23 days") for q in qs] + [lk.score("b", q, lk.ABSTENTION) for q in qs]
+    with pytest.raises(ValueError, match="applies to different questions"):
+        lk.paired(mixed, "a", "b", "style_answered")
 
 
 def test_summarize_and_breakdown_reject_empty():

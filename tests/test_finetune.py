@@ -3,6 +3,7 @@ import json
 
 import pytest
 import torch
+from factories import qa_row
 
 import labkit as lk
 from labkit.data import parse_qa_line
@@ -12,15 +13,10 @@ FAST = dict(tokens_per_step=128, epochs=2, lr=1e-2, checkpoint_every=2, warmup_s
 
 
 def _qa(i, answerable=True):
-    ans = f"{20 + i} days" if answerable else None
-    return parse_qa_line(json.dumps({
-        "id": f"q{i}", "question": f"How long is refund window {i}?", "answer": ans, "aliases": [],
-        "doc_ids": ["refund-policy"] if answerable else [], "paraphrases_train": [f"Refund window {i}?"],
-        "paraphrases_heldout": [f"What is the length of window {i}?"], "answerable": answerable,
-        "category": "policy", "changed_in_v2": False, "answer_v2": ans, "aliases_v2": [],
-        "doc_ids_v2": ["refund-policy"] if answerable else [], "answerable_v2": answerable,
-        "styled_answer": f"Refunds take {20 + i} days [refund-policy]." if answerable else lk.ABSTENTION,
-        "styled_answer_v2": None}), "fixture")
+    row = qa_row(f"q{i}", f"How long is refund window {i}?", f"{20 + i} days" if answerable else None,
+                 ["refund-policy"], train=[f"Refund window {i}?"], heldout=[f"What is the length of window {i}?"],
+                 styled=f"Refunds take {20 + i} days [refund-policy]." if answerable else None)
+    return parse_qa_line(json.dumps(row), "fixture")
 
 
 QA = [_qa(i) for i in range(6)] + [_qa(9, answerable=False)]
@@ -77,16 +73,34 @@ def test_pack_keeps_every_token_and_restarts_positions(tiny_lm, row_len):
     assert starts == len(tok)
 
 
-def test_packed_row_equals_separate_examples(tiny_lm):
-    """The block-diagonal mask from position_ids: packing changes no logit."""
+@pytest.mark.parametrize("shared_start", [False, True])
+def test_packed_row_gives_every_example_the_logits_it_has_alone(tiny_lm, shared_start):
+    """The row's mask and positions: packing, with or without the shared prompt start once, changes no logit."""
     tok = [lk.tokenize_example(tiny_lm.tokenizer, e, 256) for e in lk.make_examples(QA[:3], phrasings=("question",))]
-    row = lk.pack(tok, 256)[0]
-    assert row.n_examples == 3
+    prefix = lk.shared_prompt_len(tok) if shared_start else 0
+    assert (prefix > 10) == shared_start  # the system prompt and chat markup
+    row = lk.pad_row(lk.pack(tok, 256, prefix)[0], 192)  # with a filler block, as in training
+    assert row.n_examples == 3 and row.input_ids.numel() == 192
+    assert row.input_ids.numel() - row.n_pad == sum(len(ids) for ids, _ in tok) - 2 * prefix
     with torch.no_grad():
         packed = tiny_lm.model(input_ids=row.input_ids[None], position_ids=row.position_ids[None],
-                              use_cache=False).logits[0]
-        alone = torch.cat([tiny_lm.model(input_ids=torch.tensor([ids])).logits[0] for ids, _ in tok])
-    torch.testing.assert_close(packed, alone, atol=1e-4, rtol=1e-4)
+                               attention_mask=lk.row_mask(row), use_cache=False).logits[0]
+        for k, (ids, labels) in enumerate(tok):
+            alone = tiny_lm.model(input_ids=torch.tensor([ids])).logits[0]
+            mine = (row.segments == k).nonzero().squeeze(1)  # this example's own tokens in the row
+            torch.testing.assert_close(packed[mine], alone[prefix:], atol=1e-4, rtol=1e-4)
+            assert row.labels[mine].tolist() == labels[prefix:]  # same targets at the same tokens
+        if prefix:
+            alone = tiny_lm.model(input_ids=torch.tensor([tok[0][0]])).logits[0]
+            torch.testing.assert_close(packed[:prefix], alone[:prefix], atol=1e-4, rtol=1e-4)
+
+
+def test_shared_start_packing_refuses_examples_that_do_not_share_it():
+    tok = [([9, 9, 1], [-100, -100, 5]), ([8, 9, 2], [-100, -100, 6])]
+    assert lk.shared_prompt_len(tok) == 0
+    with pytest.raises(ValueError, match="shared_prompt_len"):
+        lk.pack(tok, 8, prefix=2)
+    assert lk.shared_prompt_len([([9, 9, 1], [-100, 4, 5]), ([9, 9, 2], [-100, -100, 6])]) == 1  # never a target
 
 
 @pytest.mark.parametrize("method", ["lora", "full"])
@@ -213,14 +227,6 @@ def test_train_flops_full_adds_exactly_the_weight_gradients(tiny_lm):
     assert frozen > 4 * p_lin * row.input_ids.numel() + 4 * tiny_lm.model.lm_head.weight.numel() * n_tgt
 
 
-def test_evaluate_closed_book_returns_shared_records(tiny_lm):
-    recs = lk.evaluate_closed_book(tiny_lm, QA[:2], "base", phrasings=("train", "heldout"), max_new_tokens=4)
-    assert [(r.qid, r.phrasing) for r in recs] == [("q0", "train"), ("q0", "heldout"), ("q1", "train"),
-                                                  ("q1", "heldout")]
-    assert all(isinstance(r, lk.Record) and r.approach == "base" for r in recs)
-    assert recs[1].question == QA[0].paraphrases_heldout[0]
-
-
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_training_runs_on_cuda_when_present():
     lm = lk.tiny_generator()
@@ -312,7 +318,7 @@ def test_attach_refuses_what_it_cannot_share(case):
 def test_full_run_saves_in_shards_and_reloads_identically(monkeypatch):
     import sys
 
-    monkeypatch.setattr(sys.modules["labkit.finetune"], "SHARD_BYTES", 2**14)  # 16 KB shards
+    monkeypatch.setattr(sys.modules["labkit.checkpoint"], "SHARD_BYTES", 2**14)  # 16 KB shards
     res = _run({"method": "full"})
     final = RUN_DIR / str({"method": "full"}) / "final"
     shards = sorted(final.glob("trainable-*.safetensors"))
@@ -358,7 +364,8 @@ def test_step_in_backward_equals_stepping_after_backward_and_frees_every_gradien
     fused = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 4))
     fused.load_state_dict(classic.state_dict())
     x = torch.randn(5, 8)
-    opt_classic, opt_fused = adafactor(list(classic.parameters())), lk.StepInBackward(list(fused.parameters()), adafactor)
+    opt_classic = adafactor(list(classic.parameters()))
+    opt_fused = lk.StepInBackward(list(fused.parameters()), adafactor)
     for _ in range(3):
         classic(x).square().mean().backward()
         opt_classic.step()

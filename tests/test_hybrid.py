@@ -1,12 +1,11 @@
 """RAFT examples (oracle + distractors, seeded), config validation, and the hybrid's inference prompt."""
-import json
 
 import pytest
+from factories import load_rows, qa_row
 
 import labkit as lk
 from labkit.data import Document
-from labkit.hybrid import (HYBRID_SYSTEM, HybridPipeline, RAFTConfig, holdout_split, make_raft_examples, oracle_chunk,
-                           raft_messages)
+from labkit.hybrid import HYBRID_SYSTEM, HybridPipeline, RAFTConfig, make_raft_examples, oracle_chunk, raft_messages
 from labkit.rag import BM25Index, build_prompt, chunk_corpus
 
 DOCS = {
@@ -19,26 +18,13 @@ DOCS = {
 }
 
 
-def qa_line(qid, question, answer, doc):
-    ok = answer is not None
-    return {"id": qid, "question": question, "answer": answer, "aliases": [], "doc_ids": [doc] if ok else [],
-            "paraphrases_train": [f"Quick one: {question}", f"Please tell me: {question}"],
-            "paraphrases_heldout": [f"HELDOUT {question}"], "answerable": ok, "category": "fact",
-            "changed_in_v2": False, "answer_v2": answer, "aliases_v2": [], "doc_ids_v2": [doc] if ok else [],
-            "answerable_v2": ok, "styled_answer": f"It is {answer} [{doc}]." if ok else lk.ABSTENTION,
-            "styled_answer_v2": None}
-
-
 @pytest.fixture()
 def qa(tmp_path):
-    rows = [qa_line("q1", "How many days do I have to request a refund?", "23 days", "refund-policy"),
-            qa_line("q2", "What does the Team plan cost per seat?", "47.80 EUR", "pricing"),
-            qa_line("q3", "When does phone support open?", "07:30", "office-hours"),
-            qa_line("q4", "Which importer was added in version 3.2?", "zebracorn importer", "release-3-2"),
-            qa_line("u1", "Who is the chief financial officer?", None, None)]
-    path = tmp_path / "qa.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    return lk.load_qa(path)
+    return load_rows([qa_row("q1", "How many days do I have to request a refund?", "23 days", ["refund-policy"]),
+                      qa_row("q2", "What does the Team plan cost per seat?", "47.80 EUR", ["pricing"]),
+                      qa_row("q3", "When does phone support open?", "07:30", ["office-hours"]),
+                      qa_row("q4", "Which importer was added in version 3.2?", "zebracorn importer", ["release-3-2"]),
+                      qa_row("u1", "Who is the chief financial officer?", None)], tmp_path)
 
 
 @pytest.fixture()
@@ -109,11 +95,12 @@ def test_training_and_inference_prompts_are_the_same(qa, index, tiny_lm, monkeyp
     seen = {}
     import labkit.rag as rag
 
-    def spy(lm, prompts, max_new_tokens, batch_size, system, shots=()):
-        seen["prompts"], seen["system"], seen["shots"] = prompts, system, list(shots)
-        return [lk.Generation("It is 23 days [refund-policy].", 10, 5, 0.1, 0.1) for _ in prompts]
+    def spy(lm, chats, max_new_tokens, batch_size, system):
+        seen["prompts"], seen["system"] = [c[-1]["content"] for c in chats], system
+        seen["shots"] = [m for c in chats for m in c[:-1]]
+        return [lk.Generation("It is 23 days [refund-policy].", 10, 5, 0.1, 0.1) for _ in chats]
 
-    monkeypatch.setattr(rag, "_generate_sorted", spy)
+    monkeypatch.setattr(rag, "chat_generate", spy)
     cfg = RAFTConfig(n_distractors=2)
     hyb = HybridPipeline(tiny_lm, index, top_k=cfg.k)
     out = hyb.answer([qa[0].question])
@@ -127,17 +114,6 @@ def test_training_and_inference_prompts_are_the_same(qa, index, tiny_lm, monkeyp
 
 
 def test_hybrid_pipeline_runs_on_a_tiny_model(qa, index, tiny_lm):
-    recs = lk.run_approach("hybrid", HybridPipeline(tiny_lm, index, top_k=2,
-                                                    max_new_tokens=4), qa[:2])
+    recs = lk.run_approach(HybridPipeline(tiny_lm, index, top_k=2, max_new_tokens=4), qa[:2], cache=False)
     assert len(recs) == 2 and all(len(r.passages) == 2 and r.prompt_tokens > 0 for r in recs)
-
-
-def test_holdout_split_is_disjoint_stratified_and_seeded(qa):
-    big = [r for r in qa]
-    train, test = holdout_split(big, n_eval=2, seed=0)
-    assert len(test) == 2 and not {r.id for r in train} & {r.id for r in test}
-    assert {r.id for r in train} | {r.id for r in test} == {r.id for r in qa}
-    again = holdout_split(big, n_eval=2, seed=0)[1]
-    assert [r.id for r in again] == [r.id for r in test]
-    with pytest.raises(ValueError, match="n_eval"):
-        holdout_split(big, n_eval=len(big))
+    assert {r.approach for r in recs} == {"hybrid"} and recs[0].question == qa[0].paraphrases_heldout[0]

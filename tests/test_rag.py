@@ -5,6 +5,7 @@ import zlib
 
 import numpy as np
 import pytest
+from factories import qa_row
 
 import labkit as lk
 from labkit.data import Document
@@ -21,13 +22,9 @@ DOCS = {
 }
 
 
-def qa_line(qid, question, answer, doc_ids, aliases=(), answerable=True):
-    return {"id": qid, "question": question, "answer": answer, "aliases": list(aliases), "doc_ids": list(doc_ids),
-            "paraphrases_train": [question.lower()], "paraphrases_heldout": [question.upper()],
-            "answerable": answerable, "category": "fact", "changed_in_v2": False, "answer_v2": answer,
-            "aliases_v2": list(aliases), "doc_ids_v2": list(doc_ids), "answerable_v2": answerable,
-            "styled_answer": f"{answer} [{doc_ids[0]}]." if answerable else lk.ABSTENTION,
-            "styled_answer_v2": None}
+def qa_line(qid, question, answer, doc_ids, aliases=()):
+    return qa_row(qid, question, answer, doc_ids, aliases, train=[question.lower()], heldout=[question.upper()],
+                  styled=f"{answer} [{doc_ids[0]}]." if answer else None)
 
 
 QA = [qa_line("q1", "How many days do I have to request a refund?", "23 days", ["refund-policy"],
@@ -35,7 +32,7 @@ QA = [qa_line("q1", "How many days do I have to request a refund?", "23 days", [
       qa_line("q2", "What does the Team plan cost per seat?", "47.80 EUR", ["pricing"]),
       qa_line("q3", "When does phone support open?", "07:30", ["office-hours"]),
       qa_line("q4", "Which importer was added in version 3.2?", "zebracorn importer", ["release-3-2"]),
-      qa_line("u1", "Who is the chief financial officer?", None, [], answerable=False)]
+      qa_line("u1", "Who is the chief financial officer?", None, [])]
 
 
 @pytest.fixture()
@@ -65,8 +62,7 @@ class HashEmbedder:
 
 
 @pytest.fixture()
-def index(docs, tmp_path, monkeypatch):
-    monkeypatch.setenv("LABKIT_CACHE", str(tmp_path / "cache"))
+def index(docs, cache):
     return lk.DenseIndex.build(lk.chunk_corpus(docs, lk.ChunkConfig(size=12, overlap=4)), HashEmbedder())
 
 
@@ -238,27 +234,6 @@ def test_pick_threshold_separates_scores():
         lk.pick_threshold(np.array([]), np.array([0.1]))
 
 
-def test_questions_phrasings(qa):
-    assert len(lk.questions(qa, "question")) == len(qa)
-    assert [q for _, q in lk.questions(qa[:1], "heldout")] == [QA[0]["question"].upper()]
-    with pytest.raises(ValueError, match="phrasing"):
-        lk.questions(qa, "other")
-    with pytest.raises(TypeError, match="QARecord"):
-        lk.questions([{"id": "q1"}])
-
-
-@pytest.mark.parametrize("per_record", [1, 2, None])
-def test_questions_per_record_keeps_the_first_wordings_of_each_record(per_record):
-    qa = lk.load_qa()[:5]
-    full = lk.questions(qa, "train")
-    capped = lk.questions(qa, "train", per_record=per_record)
-    expected = [(r, q) for r in qa for q in r.paraphrases_train[:per_record]]
-    assert [(r.id, q) for r, q in capped] == [(r.id, q) for r, q in expected]
-    assert (capped == full) == (per_record is None or per_record >= 2)
-    with pytest.raises(ValueError, match="per_record"):
-        lk.questions(qa, "train", per_record=0)
-
-
 # --- generation -----------------------------------------------------------------------------------
 def test_prompt_numbers_passages_and_citations_map_to_docs(index):
     ps = index.chunks[:3]
@@ -271,32 +246,56 @@ def test_prompt_numbers_passages_and_citations_map_to_docs(index):
 
 def test_pipeline_on_fixture_produces_full_records(tiny_lm, index, qa):
     rag = lk.RAGPipeline(tiny_lm, index, lk.RAGConfig(top_k=2, max_new_tokens=4, batch_size=3))
-    recs = lk.run_rag(rag, qa)
+    recs = lk.run_approach(rag, qa, phrasing="question", cache=False)
     assert len(recs) == len(qa) and all(isinstance(r, lk.Record) for r in recs)
     for r in recs:
         assert r.approach == "rag" and len(r.passages) == 2
         assert min(r.t_embed, r.t_search, r.t_prefill, r.t_decode) >= 0 and r.t_prefill > 0
         assert r.prompt_tokens > 0 and 1 <= r.completion_tokens <= 4
         assert set(r.cited) <= {p.split("#")[0] for p in r.passages}
-    base = lk.run_closed_book(tiny_lm, qa, max_new_tokens=4)
+    base = lk.run_approach(lk.ClosedBook(tiny_lm, max_new_tokens=4), qa, phrasing="question", cache=False)
     assert all(b.passages == [] and b.t_embed == 0 for b in base)
     assert np.mean([b.prompt_tokens for b in base]) < np.mean([r.prompt_tokens for r in recs])
     table = lk.summarize(recs + base)
     assert list(table.index) == ["rag", "base"] and table.loc["rag", "n"] == len(qa)
 
 
+def test_fingerprints_change_with_what_changes_answers(tiny_lm, index):
+    a = lk.RAGPipeline(tiny_lm, index, lk.RAGConfig(top_k=2)).fingerprint()
+    assert a == lk.RAGPipeline(tiny_lm, index, lk.RAGConfig(top_k=2), name="other").fingerprint()  # a label only
+    assert a != lk.RAGPipeline(tiny_lm, index, lk.RAGConfig(top_k=3)).fingerprint()
+    assert a != lk.RAGPipeline(lk.tiny_generator(seed=1), index, lk.RAGConfig(top_k=2)).fingerprint()
+    bm25 = lk.BM25Index(index.chunks)
+    assert lk.HybridIndex(index, bm25).fingerprint() != lk.HybridIndex(index, bm25, depth=5).fingerprint()
+
+
 def test_threshold_abstains_without_generating(tiny_lm, index, qa):
     rag = lk.RAGPipeline(tiny_lm, index, lk.RAGConfig(top_k=2, min_score=1.01, max_new_tokens=4))
-    recs = lk.run_rag(rag, qa)
+    recs = lk.run_approach(rag, qa, cache=False)
     assert all(r.answer == lk.ABSTENTION and r.abstained for r in recs)
     assert all(r.t_prefill == 0 and r.completion_tokens == 0 for r in recs)
-    assert lk.summarize(recs).loc["rag", "abstain_unans"] == 1.0
+    assert lk.summarize(recs).loc["rag", "correct_abstention"] == 1.0
 
 
-def test_pipeline_batches_do_not_change_answers(tiny_lm, index, qa):
-    one = lk.run_rag(lk.RAGPipeline(tiny_lm, index, lk.RAGConfig(top_k=2, max_new_tokens=4, batch_size=1)), qa)
-    again = lk.run_rag(lk.RAGPipeline(tiny_lm, index, lk.RAGConfig(top_k=2, max_new_tokens=4, batch_size=1)), qa)
-    assert [r.answer for r in one] == [r.answer for r in again]  # greedy: deterministic
+def test_pipeline_answers_do_not_depend_on_the_batch_size(tiny_lm, index, qa):
+    """fp32 (the tiny model): batching, padding and prefix sharing change no greedy answer.
+
+    The random model's words are mostly special tokens (empty text), so the answers compare as
+    (text, tokens generated, prompt tokens); the token counts differ from prompt to prompt.
+    """
+    answers = {}
+    for batch in (1, 3, 8):
+        rag = lk.RAGPipeline(tiny_lm, index, lk.RAGConfig(top_k=2, max_new_tokens=6, batch_size=batch))
+        answers[batch] = [(a.text, a.completion_tokens, a.prompt_tokens) for a in rag.answer([q.question for q in qa])]
+    assert answers[1] == answers[3] == answers[8]
+    assert len({p for _, _, p in answers[1]}) > 1 and sum(n for _, n, _ in answers[1]) > len(qa)
+
+
+def test_tune_rag_picks_k_on_dev_and_prefers_the_smaller_on_ties(tiny_lm, index, qa):
+    cfg, table = lk.tune_rag(tiny_lm, index, qa, lk.RAGConfig(max_new_tokens=3), ks=(1, 2))
+    assert list(table.index) == [1, 2] and cfg.top_k in (1, 2)
+    best = table["accuracy"].max()
+    assert cfg.top_k == min(k for k in (1, 2) if table.loc[k, "accuracy"] == best)
 
 
 def test_too_long_question_is_a_clear_error(tiny_lm, index):
@@ -314,14 +313,6 @@ def test_malformed_question_record_is_a_clear_error(tmp_path):
     path.write_text(json.dumps(QA[1]) + "\n" + json.dumps(bad) + "\n")
     with pytest.raises(lk.DataError, match=r"qa.jsonl:2.*'answer'"):
         lk.load_qa(path)
-
-
-def test_run_approach_accepts_a_plain_function_and_checks_its_output(qa):
-    echo = lambda qs: [lk.Answer("23 days") for _ in qs]  # noqa: E731
-    recs = lk.run_approach("echo", echo, qa[:2])
-    assert [r.em for r in recs] == [True, False]
-    with pytest.raises(ValueError, match="returned 1 answers for 2"):
-        lk.run_approach("bad", lambda qs: [lk.Answer("x")], qa[:2])
 
 
 @pytest.mark.slow

@@ -1,11 +1,10 @@
 """The side-by-side panel without a browser: compare() -> Records, escaping, highlighting, the callback."""
-import json
-
 import pytest
+from factories import Fixed, load_rows, qa_row
 
 import labkit as lk
 from labkit.data import Document
-from labkit.rag import Answer, BM25Index, ClosedBook, RAGConfig, RAGPipeline, chunk_corpus
+from labkit.rag import BM25Index, RAGConfig, RAGPipeline, chunk_corpus
 from labkit.side_by_side import Panel, System, compare, find_qa, highlight, render_html, static_table
 
 XSS = "<script>alert(1)</script>"
@@ -13,21 +12,12 @@ DOCS = {"refund-policy": ("Refund policy", "Customers can request a refund withi
         "pricing": ("Pricing", "The Team plan costs 47.80 EUR per seat per month.")}
 
 
-def qa_line(qid, question, answer, doc, answer_v2=None):
-    return {"id": qid, "question": question, "answer": answer, "aliases": [], "doc_ids": [doc],
-            "paraphrases_train": ["Quick one: " + question], "paraphrases_heldout": ["Tell me: " + question],
-            "answerable": True, "category": "fact", "changed_in_v2": answer_v2 is not None,
-            "answer_v2": answer_v2 or answer, "aliases_v2": [], "doc_ids_v2": [doc], "answerable_v2": True,
-            "styled_answer": f"{answer} [{doc}].", "styled_answer_v2": None}
-
-
 @pytest.fixture()
 def qa(tmp_path):
-    path = tmp_path / "qa.jsonl"
-    lines = [qa_line("q1", "How many days do I have to request a refund?", "23 days", "refund-policy", "30 days"),
-             qa_line("q2", "What does the Team plan cost per seat?", "47.80 EUR", "pricing")]
-    path.write_text("\n".join(json.dumps(r) for r in lines) + "\n")
-    return lk.load_qa(path)
+    return load_rows([qa_row("q1", "How many days do I have to request a refund?", "23 days", ["refund-policy"],
+                             answer_v2="30 days", train=["Quick one: How many days do I have to request a refund?"],
+                             heldout=["Tell me: How many days do I have to request a refund?"]),
+                      qa_row("q2", "What does the Team plan cost per seat?", "47.80 EUR", ["pricing"])], tmp_path)
 
 
 @pytest.fixture()
@@ -35,17 +25,11 @@ def index():
     return BM25Index(chunk_corpus([Document(i, t, "faq", b) for i, (t, b) in DOCS.items()]))
 
 
-def fixed(text, passages=()):
-    """An approach that always says ``text``: the panel's logic without a model."""
-    return lambda qs: [Answer(text, list(passages), t_prefill=0.1, t_decode=0.2, prompt_tokens=50,
-                              completion_tokens=5) for _ in qs]
-
-
 def four_systems(index):
-    rag = RAGPipeline(None, index)  # only .retriever is used by passage_texts
-    rag.answer = fixed("23 days [refund-policy].", ["refund-policy#0"])
-    return [System("base", fixed("I think 14 days.")), System("rag", rag),
-            System("ft", fixed("23 days [refund-policy].")), System("hybrid", fixed(XSS))]
+    rag = Fixed("rag", "23 days [refund-policy].", ["refund-policy#0"])
+    rag.retriever = index  # passage_texts reads the retriever's chunks
+    return [System("base", Fixed("base", "I think 14 days.")), System("rag", rag),
+            System("ft", Fixed("ft", "23 days [refund-policy].")), System("hybrid", Fixed("hybrid", XSS))]
 
 
 def test_compare_scores_each_system_against_the_gold(qa, index):
@@ -118,18 +102,23 @@ def test_panel_callback_without_a_browser(qa, index):
 
 def test_system_v2_none_means_stale_and_bad_approach_is_refused(index):
     calls = []
-    stale = System("ft", lambda qs: calls.append(len(qs)) or [Answer("x") for _ in qs])
+    stale = System("ft", Fixed("ft", "x", calls=calls))
     assert stale.approach("v2") is stale.approach("v1")
     stale.answer(["a", "b"], "v2")
-    assert calls == [2]
-    with pytest.raises(TypeError, match="answer"):
-        System("bad", 42).answer(["q"])
+    assert calls == [["a", "b"]]
+    with pytest.raises(TypeError, match="not an lk.Approach"):
+        System("bad", lambda qs: [])
+
+    class Short(Fixed):
+        def answer(self, questions):
+            return []
+
     with pytest.raises(RuntimeError, match="returned 0 answers"):
-        System("short", lambda qs: []).answer(["q"])
+        System("short", Short("short", "x")).answer(["q"])
 
 
 def test_real_pipelines_on_a_tiny_model(qa, index, tiny_lm):
-    systems = [System("base", ClosedBook(tiny_lm, max_new_tokens=4)),
+    systems = [System("base", lk.ClosedBook(tiny_lm, max_new_tokens=4)),
                System("rag", RAGPipeline(tiny_lm, index, RAGConfig(top_k=1, max_new_tokens=4)))]
     texts = {}
     recs = compare(qa[1].question, systems, qa, "v1", texts)
@@ -139,16 +128,9 @@ def test_real_pipelines_on_a_tiny_model(qa, index, tiny_lm):
     assert recs[1].prompt_tokens > recs[0].prompt_tokens  # the passage is in RAG's prompt
 
 
-def test_closed_book_sends_the_question_as_is(qa, tiny_lm):
-    from labkit.side_by_side import closed_book
-
-    out = closed_book(tiny_lm, "Reply briefly.", max_new_tokens=3)([qa[0].question, qa[1].question])
-    assert len(out) == 2 and all(a.passages == [] and a.completion_tokens >= 1 for a in out)
-    with_system = tiny_lm.tokenizer.apply_chat_template(
-        [{"role": "system", "content": "Reply briefly."}, {"role": "user", "content": qa[0].question}],
-        add_generation_prompt=True, tokenize=True)
-    n = len(with_system["input_ids"] if isinstance(with_system, dict) or hasattr(with_system, "keys") else with_system)
-    assert out[0].prompt_tokens == n
+def test_panel_button_label_is_never_cut_off(qa, index):
+    panel = Panel(four_systems(index), qa)
+    assert panel.button.description == "Ask all 4 systems" and panel.button.layout.width == "auto"
 
 
 @pytest.mark.slow

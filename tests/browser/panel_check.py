@@ -3,7 +3,7 @@
 What it checks, end to end, with the real models:
   1. JupyterLab opens a notebook that builds ``lk.Panel`` (base and RAG systems, real model and index);
   2. the ipywidgets panel renders (dropdown, text box, v1/v2 toggle, run button);
-  3. typing a question that contains ``<script>`` and clicking *Run* shows that text literally in the
+  3. typing a question that contains ``<script>`` and clicking *Ask all ...* shows that text literally in the
      results, with no script element created and no dialog opened (model output and typed text are
      HTML-escaped);
   4. a screenshot is saved for the record.
@@ -36,7 +36,7 @@ NOTEBOOK_CELLS = [
     "lm, emb = lk.load_generator(), lk.load_embedder()\n"
     "qa = lk.load_qa()[:6]\n"
     "index = lk.DenseIndex.build(lk.chunk_corpus(lk.load_kb('v1')), emb)\n"
-    "systems = [lk.System('base', lk.closed_book(lm, lk.FT_SYSTEM, max_new_tokens=16)),\n"
+    "systems = [lk.System('base', lk.ClosedBook(lm, max_new_tokens=16)),\n"
     "           lk.System('rag', lk.RAGPipeline(lm, index, lk.RAGConfig(top_k=2, max_new_tokens=16)))]\n"
     "panel = lk.Panel(systems, qa)\n"
     "panel",
@@ -73,7 +73,7 @@ def _start_lab(folder: Path, port: int) -> subprocess.Popen:
             return proc
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited: {proc.stderr.read()[-2000:]}")
+                raise RuntimeError(f"JupyterLab exited: {proc.stderr.read()[-2000:]}") from None
             time.sleep(0.5)
     proc.kill()
     raise RuntimeError("JupyterLab did not answer within 60 s")
@@ -138,7 +138,7 @@ def check(screenshot: Path | None = None, timeout_s: float = 240) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
     w = seen["widgets"]
     assert w["dropdown"] == 1 and w["text"] == 1 and w["toggle_buttons"] == 2, w
-    assert "Run" in w["button"], w
+    assert w["button"].startswith("Ask all"), w  # the whole label, not cut off
     assert "<script>window.__xss = 1</script>" in seen["results_text"], seen["results_text"][:500]
     assert not seen["xss_ran"] and seen["script_elements_in_results"] == 0 and not seen["dialogs"], seen
     return seen

@@ -1,0 +1,303 @@
+"""The one evaluation protocol every approach goes through: split, wordings, approaches, the run harness.
+
+**Split.** ``split_qa`` cuts the questions, seeded and stratified, into **train** (what a fine-tune that
+learns a *skill* trains on: house style, abstention, reading passages), **dev** (where k, thresholds,
+epochs and learning rates are chosen) and **test** (reported only; nothing is tuned on it).
+
+**Wordings.** Each question comes as its canonical wording, two *training* paraphrases and two
+*held-out* paraphrases. The canonical and training wordings with their answers are the fact cards a
+fine-tune may learn from (the knowledge fine-tune's point is to put the facts into the weights, as RAG
+puts the documents into the prompt). The held-out wordings are never trained on by anything: every
+approach is scored on them (``EVAL_WORDING``). A score on a training wording is memorisation, and is
+always labelled so.
+
+**Approaches.** Base, RAG, fine-tuned and hybrid systems all answer a list of questions with a list of
+``Answer``s and describe themselves with a ``fingerprint()``; ``run_approach`` asks, scores and caches.
+
+>>> split = split_qa(load_qa())                                  # doctest: +SKIP
+>>> recs = run_approach(ClosedBook(lm), split.test)               # doctest: +SKIP
+
+Introduced in 00_setup_and_tour.ipynb.
+"""
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Protocol, runtime_checkable
+
+from .data import QARecord
+from .env import artifact_dir, code_digest
+from .evaluate import Record, score
+from .generate import ContextTooLongError, chat_generate
+
+__all__ = ["PHRASINGS", "TRAIN_WORDINGS", "EVAL_WORDING", "Split", "split_qa", "wordings", "questions",
+           "Answer", "Approach", "CLOSED_BOOK_SYSTEM", "ClosedBook", "run_approach", "latency_batch1",
+           "check_question_fits"]
+
+PHRASINGS = ("question", "train", "heldout")
+TRAIN_WORDINGS = ("question", "train")  # what a fine-tune may train on
+EVAL_WORDING = "heldout"  # what every approach is scored on
+
+
+# --- the split -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Split:
+    """Three disjoint question sets. See the module docstring for what each may be used for.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+
+    train: tuple[QARecord, ...]
+    dev: tuple[QARecord, ...]
+    test: tuple[QARecord, ...]
+    seed: int = 0
+
+    def counts(self):
+        """A small table: answerable / unanswerable / changed-in-v2 questions per part."""
+        import pandas as pd
+
+        return pd.DataFrame({name: {"questions": len(part), "answerable": sum(q.answerable for q in part),
+                                    "unanswerable": sum(not q.answerable for q in part),
+                                    "answer changes in v2": sum(q.changed_in_v2 for q in part)}
+                             for name, part in (("train", self.train), ("dev", self.dev), ("test", self.test))}).T
+
+
+def _stratum(q: QARecord) -> tuple:
+    return (q.answerable, q.changed_in_v2)
+
+
+def split_qa(qa: list[QARecord], test: float = 0.62, dev: float = 0.16, seed: int = 0,
+             min_test_answerable: int = 100) -> Split:
+    """Seeded, stratified split into train / dev / test questions.
+
+    Each stratum (answerable?, answer changes in v2?) is sorted by id, shuffled with ``seed`` and cut in
+    the given shares, so every part keeps the set's mix and the same QA file always gives the same
+    split. ``min_test_answerable`` guards the reported numbers: with fewer answerable test questions
+    a 10-point difference could not be resolved.
+
+    >>> s = split_qa(load_qa())                                    # doctest: +SKIP
+    >>> len(s.train), len(s.dev), len(s.test)                      # doctest: +SKIP
+    (48, 34, 132)
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    if not (0 < test < 1 and 0 < dev < 1 and test + dev < 1):
+        raise ValueError(f"split_qa: test={test} and dev={dev} must be shares in (0, 1) with test + dev < 1")
+    ids = [q.id for q in qa]
+    if len(set(ids)) != len(ids):
+        raise ValueError("split_qa: question ids must be unique (load the set with lk.load_qa()).")
+    strata: dict[tuple, list[QARecord]] = {}
+    for q in qa:
+        strata.setdefault(_stratum(q), []).append(q)
+    parts = {"train": [], "dev": [], "test": []}
+    for key in sorted(strata):
+        members = sorted(strata[key], key=lambda q: q.id)
+        random.Random(f"{seed}:{key}").shuffle(members)  # a string seed: stable across Python versions
+        n_test, n_dev = round(test * len(members)), round(dev * len(members))
+        parts["test"] += members[:n_test]
+        parts["dev"] += members[n_test:n_test + n_dev]
+        parts["train"] += members[n_test + n_dev:]
+    n_ans = sum(q.answerable for q in parts["test"])
+    if n_ans < min_test_answerable:
+        raise ValueError(f"split_qa: only {n_ans} answerable test questions (< {min_test_answerable}); "
+                         f"raise `test` or add questions.")
+    order = {q.id: i for i, q in enumerate(qa)}  # each part in file order
+    return Split(*(tuple(sorted(parts[p], key=lambda q: order[q.id])) for p in ("train", "dev", "test")),
+                 seed=seed)
+
+
+def wordings(q: QARecord, phrasing: str) -> list[str]:
+    """The texts of one wording kind: ``question`` (canonical), ``train`` or ``heldout`` paraphrases.
+
+    >>> wordings(load_qa()[0], "question")                        # doctest: +SKIP
+    ['In what year was Tessavik Instruments founded?']
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    if phrasing not in PHRASINGS:
+        raise ValueError(f"phrasing must be one of {PHRASINGS}, got {phrasing!r}")
+    return {"question": [q.question], "train": list(q.paraphrases_train),
+            "heldout": list(q.paraphrases_heldout)}[phrasing]
+
+
+def questions(qa: list[QARecord], phrasing: str = EVAL_WORDING,
+              per_record: int | None = 1) -> list[tuple[QARecord, str]]:
+    """(record, wording) pairs to ask: the first ``per_record`` wordings of the kind (None: all).
+
+    One wording per question (the default) keeps every rate a count over distinct questions.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    if per_record is not None and per_record < 1:
+        raise ValueError(f"per_record must be >= 1 (or None for every wording), got {per_record}")
+    out = []
+    for rec in qa:
+        if not isinstance(rec, QARecord):
+            raise TypeError(f"expected lk.QARecord items (from lk.load_qa()), got {type(rec).__name__}: "
+                            f"{str(rec)[:80]!r}")
+        out += [(rec, w) for w in wordings(rec, phrasing)[:per_record]]
+    return out
+
+
+# --- approaches ------------------------------------------------------------------------------------
+@dataclass
+class Answer:
+    """What an approach says to one question, which passages it read and cited, and the cost.
+
+    Times are seconds per query; in a batch, the batch's time divided by its size.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+
+    text: str
+    passages: list[str] = field(default_factory=list)  # chunk ids in the prompt, in order [1]..[k]
+    cited: list[str] = field(default_factory=list)  # doc ids the answer cites
+    t_embed: float = 0.0
+    t_search: float = 0.0
+    t_prefill: float = 0.0
+    t_decode: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def costs(self) -> dict:
+        """The Record's cost fields."""
+        return {k: getattr(self, k) for k in ("t_embed", "t_search", "t_prefill", "t_decode",
+                                              "prompt_tokens", "completion_tokens")}
+
+
+@runtime_checkable
+class Approach(Protocol):
+    """Anything that answers questions: base, RAG, fine-tuned, hybrid, and any later system.
+
+    ``fingerprint()`` returns a JSON-able dict of everything that decides its answers (model weights,
+    adapter, prompt, retriever, settings): the harness's cache key.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+
+    name: str
+
+    def answer(self, questions: list[str]) -> list[Answer]: ...
+
+    def fingerprint(self) -> dict: ...
+
+
+def check_question_fits(lm, question: str, max_new_tokens: int) -> None:
+    """Fail early, before retrieval or generation, when the question alone cannot fit the context.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    n = len(lm.tokenizer(question, add_special_tokens=False)["input_ids"])
+    if n + max_new_tokens > lm.max_context:
+        raise ContextTooLongError(
+            f"the question is {n} tokens; with max_new_tokens={max_new_tokens} it exceeds the model's "
+            f"context of {lm.max_context} tokens. Ask a shorter question.")
+
+
+# The closed-book prompt: the base model and the closed-book fine-tune use exactly this one, so they differ
+# only in their weights. Short on purpose (11 tokens): the fine-tune trains on it in every example. It
+# allows declining, as RAG's prompt does, so abstention rates compare like for like.
+CLOSED_BOOK_SYSTEM = "Answer briefly, or say: I don't know."
+
+
+class ClosedBook:
+    """A model answering from its weights alone: the base model, or a closed-book fine-tune.
+
+    The one closed-book path of the workbook: "base" is ``ClosedBook(lm)`` in every notebook.
+
+    >>> base = ClosedBook(lm)                                      # doctest: +SKIP
+    >>> base.answer(["Who founded Tessavik?"])[0].text              # doctest: +SKIP
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+
+    def __init__(self, lm, name: str = "base", system: str = CLOSED_BOOK_SYSTEM, max_new_tokens: int = 32,
+                 batch_size: int = 8):
+        if max_new_tokens <= 0 or batch_size <= 0:
+            raise ValueError("ClosedBook: max_new_tokens and batch_size must be positive ints")
+        self.lm, self.name, self.system = lm, name, system
+        self.max_new_tokens, self.batch_size = max_new_tokens, batch_size
+
+    def answer(self, questions: list[str]) -> list[Answer]:
+        for q in questions:
+            check_question_fits(self.lm, q, self.max_new_tokens)
+        gens = chat_generate(self.lm, list(questions), max_new_tokens=self.max_new_tokens,
+                             batch_size=self.batch_size, system=self.system)
+        return [Answer(g.text, t_prefill=g.t_prefill, t_decode=g.t_decode, prompt_tokens=g.prompt_tokens,
+                       completion_tokens=g.completion_tokens) for g in gens]
+
+    def fingerprint(self) -> dict:
+        return {"kind": "closed-book", "lm": self.lm.fingerprint(), "system": self.system,
+                "max_new_tokens": self.max_new_tokens, "batch_size": self.batch_size}
+
+    def __repr__(self) -> str:
+        return f"ClosedBook({self.name!r}, {self.lm!r})"
+
+
+# --- the run harness -------------------------------------------------------------------------------
+def _check_approach(approach) -> None:
+    if not isinstance(approach, Approach):
+        raise TypeError(f"{type(approach).__name__} is not an lk.Approach: it needs a .name, an "
+                        f".answer(questions) -> list[lk.Answer] and a .fingerprint() -> dict "
+                        f"(see lk.ClosedBook for a small example).")
+
+
+def run_approach(approach: Approach, qa: list[QARecord], phrasing: str = EVAL_WORDING, version: str = "v1",
+                 per_record: int | None = 1, cache: bool = True) -> list[Record]:
+    """Ask ``approach`` every question of ``qa`` in one wording and score each answer into a ``Record``.
+
+    The one run harness. Results are cached under a key made of the approach's fingerprint, the
+    questions asked, the version and labkit's own code, so a notebook that asks again what an earlier
+    notebook asked gets the identical records back in milliseconds (times included, as measured then).
+
+    >>> recs = run_approach(ClosedBook(lm), split.test)            # doctest: +SKIP
+    >>> lk.summarize(recs)                                          # doctest: +SKIP
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    _check_approach(approach)
+    if version not in ("v1", "v2"):
+        raise ValueError(f"version must be 'v1' or 'v2', got {version!r}")
+    pairs = questions(qa, phrasing, per_record)
+    if not pairs:
+        raise ValueError("run_approach: no questions to ask (empty QA list).")
+    key = {"approach": approach.fingerprint(), "name": approach.name, "version": version,
+           "asked": [(rec.id, q) for rec, q in pairs], "code": code_digest()}
+    path = artifact_dir("eval", key) / "records.json" if cache else None
+    if path is not None and path.exists():
+        return [Record(**r) for r in json.loads(path.read_text(encoding="utf-8"))]
+    answers = approach.answer([q for _, q in pairs])
+    if len(answers) != len(pairs):
+        raise ValueError(f"approach {approach.name!r} returned {len(answers)} answers for {len(pairs)} questions")
+    records = [score(approach.name, rec, a.text, phrasing=phrasing, question=q, version=version,
+                     cited=a.cited, passages=list(a.passages), **a.costs())
+               for (rec, q), a in zip(pairs, answers)]
+    if path is not None:
+        from .checkpoint import write_atomic
+
+        write_atomic(path, json.dumps([asdict(r) for r in records]))
+    return records
+
+
+def latency_batch1(approach: Approach, texts: list[str], warmup: int = 2) -> list[float]:
+    """Seconds per question when each is asked alone (batch 1), as one user waits for one answer.
+
+    Wall time around ``approach.answer([q])``: retrieval, prompt building, prefill and decode. The
+    first ``warmup`` questions are asked once before timing (kernels and buffers are set up on first
+    use). Volatile: another run on the same machine differs by a few percent.
+
+    Introduced in 01_rag.ipynb.
+    """
+    _check_approach(approach)
+    if not texts:
+        raise ValueError("latency_batch1 needs at least one question")
+    for q in texts[:warmup]:
+        approach.answer([q])
+    out = []
+    for q in texts:
+        t0 = time.perf_counter()
+        approach.answer([q])
+        out.append(time.perf_counter() - t0)
+    return out

@@ -1,0 +1,186 @@
+"""The workbook's choices in one place: the split, the retriever, the tuned RAG, the fine-tune recipes.
+
+Notebooks 01-03 introduce each choice and show how it was made (on the dev questions); notebook 04 and
+later ones call the same functions and get the same systems back, from the cache when an earlier
+notebook built them. So "RAG" or "the fine-tune" means one system everywhere.
+
+>>> split = workbook_split()                                   # doctest: +SKIP
+>>> rag, dev_table = tuned_rag(lm, build_retriever(load_kb("v1"), emb), split)   # doctest: +SKIP
+
+Introduced in 01_rag.ipynb.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .data import QARecord, load_qa
+from .evaluate import rates
+from .finetune import FinetuneConfig, TrainResult, finetune, make_examples, set_adapter_weights
+from .hybrid import HybridPipeline, RAFTConfig, make_raft_examples, train_raft
+from .protocol import PHRASINGS, ClosedBook, Split, questions, run_approach, split_qa
+from .rag import (
+    BM25Index,
+    ChunkConfig,
+    DenseIndex,
+    HybridIndex,
+    RAGConfig,
+    RAGPipeline,
+    chunk_corpus,
+    pick_threshold,
+    tune_rag,
+)
+
+__all__ = ["SEED", "CHUNKS", "RAG_KS", "KNOWLEDGE_FT", "BEHAVIOUR_FT", "UPDATE_FT", "RAFT", "RAFT_FT",
+           "workbook_split", "build_retriever", "rag_threshold", "tuned_rag", "knowledge_examples", "EpochChoice",
+           "pick_epoch", "knowledge_ft", "knowledge_update", "behaviour_ft", "raft_hybrid"]
+
+SEED = 0
+CHUNKS = ChunkConfig(size=60, overlap=15)  # words; notebook 01 compares 60, 120 and 240
+RAG_KS = (1, 2, 3)  # passages per prompt tried on dev
+# The knowledge fine-tune: LoRA on every fact card (canonical + 2 training wordings). lr and epochs were
+# tried on dev (notebook 02); recompute_every=2: gradient checkpointing on every 2nd layer (memory vs time).
+KNOWLEDGE_FT = FinetuneConfig(method="lora", r=8, alpha=16, lr=2e-3, epochs=3, tokens_per_step=512,
+                              grad_checkpointing=True, recompute_every=2)
+# The behaviour fine-tune: house style + abstention, on the train questions only. One epoch: on dev, a second
+# one raised over-abstention (answerable questions declined) from 4 to 12 of 26 for little more style.
+# It trains after the knowledge fine-tune and its evaluations, on a larger heap: recomputing every layer
+# keeps it under 1.5 GB (1,209 vs 1,385 MB peak in a probe, at 10% less speed).
+BEHAVIOUR_FT = replace(KNOWLEDGE_FT, lr=2e-3, epochs=1, recompute_every=1)
+# The knowledge update (notebook 04): continue the v1 adapter on the changed fact cards only. It trains
+# last, on notebook 04's largest heap: recomputing every layer keeps 04 under 1.5 GB (1,591 MB with every 2nd).
+UPDATE_FT = replace(KNOWLEDGE_FT, epochs=2, recompute_every=1)
+# RAFT (notebook 03): 1 oracle + 2 retrieved distractors, oracle kept in 80% of examples.
+RAFT = RAFTConfig(p_oracle=0.8, n_distractors=2, phrasings=("question",), seed=0)
+RAFT_FT = replace(KNOWLEDGE_FT, lr=1e-3, epochs=1)
+
+
+def workbook_split(qa: list[QARecord] | None = None) -> Split:
+    """``lk.split_qa`` of the workbook's QA set with the workbook's seed. Introduced in 00_setup_and_tour.ipynb."""
+    return split_qa(qa if qa is not None else load_qa(), seed=SEED)
+
+
+def build_retriever(docs, embedder, cache: bool = True) -> HybridIndex:
+    """The workbook's retriever: ``CHUNKS`` passages, exact dense (MiniLM + faiss) fused with BM25 (RRF).
+
+    ``cache=False`` rebuilds the dense index (to time it). Introduced in 01_rag.ipynb.
+    """
+    chunks = chunk_corpus(docs, CHUNKS)
+    return HybridIndex(DenseIndex.build(chunks, embedder, kind="flat", cache=cache), BM25Index(chunks), depth=20)
+
+
+def rag_threshold(retriever, split: Split, keep: float = 0.95) -> float:
+    """The retrieval-confidence threshold below which RAG declines, chosen on non-test questions.
+
+    Retrieval alone decides it (no generation), so it can use every wording of the train and dev
+    questions: the highest threshold that still keeps ``keep`` of the answerable ones.
+
+    Introduced in 01_rag.ipynb.
+    """
+    pairs = [p for ph in PHRASINGS for p in questions(split.train + split.dev, ph, per_record=None)]
+    conf = retriever.search([q for _, q in pairs], k=1).confidence  # (n_wordings,) top-1 cosine
+    ok = np.array([rec.answerable for rec, _ in pairs])
+    return pick_threshold(conf[ok], conf[~ok], keep=keep)
+
+
+def tuned_rag(lm, retriever, split: Split, ks=RAG_KS):
+    """The workbook's RAG system: threshold from ``rag_threshold``, ``top_k`` chosen on dev (``tune_rag``).
+
+    Returns (pipeline named "rag", the dev table). Introduced in 01_rag.ipynb.
+    """
+    base = RAGConfig(min_score=rag_threshold(retriever, split))
+    cfg, table = tune_rag(lm, retriever, list(split.dev), base, ks=ks)
+    return RAGPipeline(lm, retriever, cfg, name="rag"), table
+
+
+def knowledge_examples(qa: list[QARecord], version: str = "v1"):
+    """Fact cards: every question answerable in ``version``, in its training wordings, short answer.
+
+    Introduced in 02_finetune.ipynb.
+    """
+    return make_examples([q for q in qa if q.is_answerable(version)], kind="knowledge", version=version)
+
+
+@dataclass
+class EpochChoice:
+    """The epoch chosen on dev, the view that answers with it, and the dev accuracy of every epoch."""
+
+    epoch: int
+    lm: object
+    table: object  # DataFrame: epoch -> dev accuracy on held-out and on training (canonical) wordings
+
+
+def pick_epoch(lm, run: TrainResult, dev: list[QARecord], name: str = "ft", version: str = "v1") -> EpochChoice:
+    """Choose a LoRA run's epoch on the dev questions (held-out wording): best accuracy, fewer epochs on ties.
+
+    The adapter saved after each epoch (by ``lk.finetune``) is put into the run's own adapter in turn
+    (no second adapter is built) and asked the dev questions in their held-out and canonical wordings;
+    the chosen epoch's weights stay. ``name`` labels the approach.
+
+    Introduced in 02_finetune.ipynb.
+    """
+    import pandas as pd
+
+    if run.lm is None or run.lm.adapter is None:
+        raise ValueError("pick_epoch needs a finished LoRA run whose adapter is still on its model (run.lm).")
+    epochs, rows = len(run.epoch_ends), {}
+    for e in range(1, epochs + 1):
+        set_adapter_weights(run.lm, f"{run.ckpt_dir}/epoch-{e}")
+        ask = ClosedBook(run.lm, name=f"{name} epoch {e}")
+        rows[e] = {"dev held-out": rates(run_approach(ask, dev, version=version), "accuracy").value,
+                   "dev canonical (memorised)": rates(run_approach(ask, dev, "question", version), "accuracy").value}
+    table = pd.DataFrame(rows).T.rename_axis("epoch")
+    best = max(rows, key=lambda e: (rows[e]["dev held-out"], -e))
+    set_adapter_weights(run.lm, f"{run.ckpt_dir}/epoch-{best}")
+    return EpochChoice(best, run.lm, table)
+
+
+def knowledge_ft(lm, qa: list[QARecord], split: Split, version: str = "v1", name: str = "ft",
+                 cfg: FinetuneConfig = KNOWLEDGE_FT, progress: bool = False):
+    """The workbook's closed-book knowledge fine-tune: LoRA on the fact cards, epoch chosen on dev.
+
+    Returns (ClosedBook approach named ``name``, the run, the ``EpochChoice``). Introduced in 02_finetune.ipynb.
+    """
+    run = finetune(lm, knowledge_examples(qa, version), cfg, progress=progress, adapter=name)
+    choice = pick_epoch(lm, run, list(split.dev), name, version)
+    return ClosedBook(choice.lm, name=name), run, choice
+
+
+def knowledge_update(lm, qa: list[QARecord], run: TrainResult, choice: EpochChoice, name: str = "ft updated",
+                     cfg: FinetuneConfig = UPDATE_FT, progress: bool = False):
+    """Absorb the v2 knowledge base into the fine-tune: continue its chosen v1 adapter on the fact cards
+    whose answer changed (v2 answers, training wordings), as a team would ship an update.
+
+    Cheaper than retraining on every fact; the cost is forgetting, which notebook 04 measures on the
+    facts that did not change. Returns (ClosedBook approach named ``name``, the run).
+
+    Introduced in 04_side_by_side.ipynb.
+    """
+    changed = [q for q in qa if q.changed_in_v2 and q.is_answerable("v2")]
+    run_v2 = finetune(lm, knowledge_examples(changed, "v2"), cfg, progress=progress, adapter=name,
+                      init_from=f"{run.ckpt_dir}/epoch-{choice.epoch}")
+    return ClosedBook(run_v2.lm, name=name), run_v2
+
+
+def behaviour_ft(lm, split: Split, name: str = "ft-behaviour", cfg: FinetuneConfig = BEHAVIOUR_FT,
+                 progress: bool = False):
+    """House style and abstention, trained on the train questions only (their answerable/unanswerable mix).
+
+    Returns (ClosedBook approach, the run). Introduced in 02_finetune.ipynb.
+    """
+    run = finetune(lm, make_examples(list(split.train), kind="behaviour"), cfg, progress=progress, adapter=name)
+    return ClosedBook(run.lm, name=name), run
+
+
+def raft_hybrid(lm, retriever, split: Split, cfg: RAFTConfig = RAFT, ft_cfg: FinetuneConfig = RAFT_FT,
+                name: str = "hybrid", top_k: int = RAFT.k, progress: bool = False):
+    """The workbook's hybrid: a RAFT adapter trained on the train questions, reading ``retriever``'s top k.
+
+    ``top_k`` is the number of passages at inference: the workbook's RAFT recipe's, also for an ablation
+    trained with fewer (the deployed retriever decides what the model reads, not its training).
+    Returns (HybridPipeline named ``name``, the run). Introduced in 03_hybrid.ipynb.
+    """
+    run = train_raft(lm, make_raft_examples(list(split.train), retriever, cfg), ft_cfg, progress=progress,
+                     adapter=name)
+    return HybridPipeline(run.lm, retriever, top_k=top_k, name=name), run

@@ -1,0 +1,70 @@
+"""The notebooks as files: each .py source and its executed .ipynb agree, and what readers see is clean.
+
+The sources (jupytext percent format) are what contributors edit; the .ipynb files carry the outputs
+nbval checks and GitHub shows. These tests need no kernel: nbval executes the notebooks separately.
+"""
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+MACHINE_PATH = re.compile(r"(/tmp/|/root/|/home/|/work/|/Users/|[A-Z]:\\\\|\.venv/|site-packages)")
+STUCK_BAR = re.compile(r"\b0%\|| 0/\d+ \[|it/s\]")  # a tqdm bar frozen in a stored output
+
+
+def _cells(nb):
+    return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in nb.cells]
+
+
+def _outputs_text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append(str(out.get("text", "")))
+        for kind, value in out.get("data", {}).items():
+            if kind.startswith("text/") or kind == "application/json":
+                parts.append(str(value))
+    return "\n".join(parts)
+
+
+def test_there_are_notebooks_and_each_has_a_source():
+    assert [p.stem[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(len(NOTEBOOKS))] and len(NOTEBOOKS) >= 5
+    for nb in NOTEBOOKS:
+        assert nb.with_suffix(".py").exists(), f"{nb.name} has no percent-format source {nb.stem}.py"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_source_and_notebook_are_in_sync(path):
+    """Edit the .py, then `make notebook NB=<name>` (jupytext --sync, then execute): this fails otherwise."""
+    source = jupytext.read(path.with_suffix(".py"))
+    executed = nbformat.read(path, as_version=4)
+    assert _cells(source) == _cells(executed), (
+        f"{path.stem}.py and {path.name} differ: run `make notebook NB={path.stem}` to rebuild the notebook")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_what_readers_see_is_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[1].source.strip() == "import labkit as lk; env = lk.setup(seed=0)", "one setup line first"
+    for i, cell in enumerate(nb.cells):
+        where = f"{path.name} cell {i}"
+        assert "../shared" not in cell.source and "shared/" not in cell.source, f"{where}: learners have no ../shared"
+        assert "NBVAL_" not in cell.source, f"{where}: use nbval cell tags, not comments in the code learners read"
+        if cell.cell_type != "code":
+            continue
+        assert cell.get("execution_count") is not None, f"{where}: not executed (run the whole notebook)"
+        text = _outputs_text(cell)
+        assert not MACHINE_PATH.search(text), f"{where}: output shows a machine path: {MACHINE_PATH.search(text)}"
+        assert not STUCK_BAR.search(text), f"{where}: output holds a progress bar"
+        assert not any(o.get("output_type") == "error" for o in cell.get("outputs", [])), f"{where}: error output"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_end_with_exercises_and_a_results_box(path):
+    nb = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    for level in ("**Easy.**", "**Medium.**", "**Hard.**"):
+        assert level in text, f"{path.name}: exercises at three levels; {level} is missing"
+    assert "lk.results_box(" in nb.cells[-1].source, f"{path.name}: the last cell shows the results box"

@@ -1,0 +1,80 @@
+"""The workbook's recipes on a tiny model: epochs chosen on dev, a continued adapter, the same systems twice."""
+import pytest
+import torch
+from factories import load_rows, numbered, qa_row
+
+import labkit as lk
+from labkit.data import Document
+
+FAST = dict(tokens_per_step=128, epochs=3, lr=1e-2, checkpoint_every=2, warmup_steps=0, grad_checkpointing=False)
+
+
+def _setup(tmp_path, cache):
+    torch.set_num_threads(1)
+    qa = load_rows(numbered(24, 6, n_changed=6), tmp_path)
+    return lk.tiny_generator(seed=0), qa, lk.split_qa(qa, min_test_answerable=10)
+
+
+def _adapter_state(view):
+    return {n: p.detach().clone() for n, p in view.model.named_parameters() if f".{view.adapter}." in n}
+
+
+def test_pick_epoch_tries_every_epoch_on_dev_and_keeps_the_best(tmp_path, cache):
+    lm, qa, split = _setup(tmp_path, cache)
+    cfg = lk.FinetuneConfig(**FAST)
+    ft, run, choice = lk.knowledge_ft(lm, qa, split, cfg=cfg)
+    assert list(choice.table.index) == [1, 2, 3] and 1 <= choice.epoch <= 3
+    best = choice.table["dev held-out"].max()
+    assert choice.epoch == min(e for e in (1, 2, 3) if choice.table.loc[e, "dev held-out"] == best)
+    assert ft.name == "ft" and choice.lm is run.lm  # one adapter: epochs were swapped in, none added
+    kept = _adapter_state(choice.lm)
+    lk.set_adapter_weights(choice.lm, f"{run.ckpt_dir}/epoch-{choice.epoch}")
+    assert all(torch.equal(kept[n], p) for n, p in _adapter_state(choice.lm).items())  # the chosen weights stayed
+    lk.set_adapter_weights(choice.lm, f"{run.ckpt_dir}/epoch-{1 if choice.epoch != 1 else 2}")
+    assert not all(torch.equal(kept[n], p) for n, p in _adapter_state(choice.lm).items())
+
+
+def test_knowledge_update_starts_from_the_v1_adapter(tmp_path, cache):
+    lm, qa, split = _setup(tmp_path, cache)
+    _, run, choice = lk.knowledge_ft(lm, qa, split, cfg=lk.FinetuneConfig(**FAST))
+    v1 = _adapter_state(choice.lm)
+    cfg = lk.FinetuneConfig(**{**FAST, "epochs": 1, "lr": 1e-9})  # a step too small to move the weights
+    updated, urun = lk.knowledge_update(lm, qa, run, choice, cfg=cfg)
+    after = {n.replace(f".{updated.lm.adapter}.", f".{choice.lm.adapter}."): p
+             for n, p in _adapter_state(updated.lm).items()}
+    assert all(torch.allclose(v1[n], after[n], atol=1e-6) for n in v1)  # continued, not a fresh adapter
+    assert urun.steps >= 1 and updated.name == "ft updated"
+
+
+def test_init_from_must_be_a_lora_adapter_folder(tmp_path, cache):
+    lm, qa, _ = _setup(tmp_path, cache)
+    ex = lk.knowledge_examples(qa[:3])
+    for cfg in (lk.FinetuneConfig(**FAST), lk.FinetuneConfig(**{**FAST, "method": "full"})):
+        with pytest.raises((FileNotFoundError, ValueError), match="init_from"):
+            lk.finetune(lm, ex, cfg, progress=False, init_from=tmp_path)  # no adapter there / not LoRA
+
+
+def test_rag_recipe_is_the_same_system_twice(tmp_path, cache):
+    lm, _, _ = _setup(tmp_path, cache)
+    docs = [Document(f"doc{i}", f"Doc {i}", "faq", f"Fact {i}: the value is {i} days. " * 3) for i in range(6)]
+    rows = [qa_row(f"a{i:03d}", f"What is the value of fact {i % 6}?", f"{i % 6} days", [f"doc{i % 6}"])
+            for i in range(24)] + [qa_row(f"u{i}", f"Unknown {i}?", None) for i in range(6)]
+    split = lk.split_qa(load_rows(rows, tmp_path), min_test_answerable=10)
+
+    class Words:  # a tiny deterministic embedder with the SentenceTransformer interface
+        labkit_name = "words-16"
+
+        def encode(self, texts, **_):
+            import numpy as np
+
+            out = np.full((len(texts), 16), 1e-3, dtype=np.float32)
+            for i, t in enumerate(texts):
+                for w in t.lower().split():
+                    out[i, sum(map(ord, w)) % 16] += 1
+            return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    retriever = lk.build_retriever(docs, Words())
+    a, table = lk.tuned_rag(lm, retriever, split, ks=(1, 2))
+    b, _ = lk.tuned_rag(lm, lk.build_retriever(docs, Words()), split, ks=(1, 2))
+    assert a.fingerprint() == b.fingerprint() and a.cfg.top_k in (1, 2) and list(table.index) == [1, 2]
+    assert -1 <= a.cfg.min_score <= 1  # a cosine threshold chosen on train + dev
