@@ -33,6 +33,7 @@ test: setup lint
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check labkit tests benchmarks notebooks
+	$(BIN)/ruff format --check labkit tests benchmarks
 
 test-fast: $(BIN)/.installed
 	$(BIN)/python -m pytest tests -m "not slow"

@@ -14,6 +14,7 @@ elementwise work: an upper bound on the trainer's "fraction of peak".
 
 Results are printed as a table and written to benchmarks/results/finetune.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,14 @@ def run_one(name: str, steps: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         res = lk.finetune(lm, examples, cfg, stop_after=steps, progress=False, out_dir=tmp)
     out = {k: v for k, v in res.summary().items() if k not in ("ckpt_dir",)}
-    out.update(name=name, losses=res.losses, rss_after_setup_mb=rss_before, rss_after_load_mb=rss_loaded,
-               threads=env.threads, fp32_peak_gflops=lk.matmul_peak(__import__("torch").float32))
+    out.update(
+        name=name,
+        losses=res.losses,
+        rss_after_setup_mb=rss_before,
+        rss_after_load_mb=rss_loaded,
+        threads=env.threads,
+        fp32_peak_gflops=lk.matmul_peak(__import__("torch").float32),
+    )
     return out
 
 
@@ -67,11 +74,16 @@ def gemm_ceiling(T: int = 512, n_targets: int = 128, r: int = 8) -> dict:
     gemms = []  # (label, m, k, n, times per step): an (m, k) @ (k, n) product
     for name in outs:
         i, o = ins[name], outs[name]
-        gemms += [(f"{name} forward", T, i, o, 2),  # 2: the forward and its recompute (checkpointing)
-                  (f"{name} input grad", T, o, i, 1),
-                  (f"{name} LoRA A", T, i, r, 2), (f"{name} LoRA B", T, r, o, 2),
-                  (f"{name} LoRA grad B", r, T, o, 1), (f"{name} LoRA grad A", i, T, r, 1),
-                  (f"{name} LoRA input grad 1", T, o, r, 1), (f"{name} LoRA input grad 2", T, r, i, 1)]
+        gemms += [
+            (f"{name} forward", T, i, o, 2),  # 2: the forward and its recompute (checkpointing)
+            (f"{name} input grad", T, o, i, 1),
+            (f"{name} LoRA A", T, i, r, 2),
+            (f"{name} LoRA B", T, r, o, 2),
+            (f"{name} LoRA grad B", r, T, o, 1),
+            (f"{name} LoRA grad A", i, T, r, 1),
+            (f"{name} LoRA input grad 1", T, o, r, 1),
+            (f"{name} LoRA input grad 2", T, r, i, 1),
+        ]
     gemms += [("lm_head forward", n_targets, d, v, 1), ("lm_head input grad", n_targets, v, d, 1)]
     flops = secs = 0.0
     rows = []
@@ -82,8 +94,13 @@ def gemm_ceiling(T: int = 512, n_targets: int = 128, r: int = 8) -> dict:
         secs += 2 * m * k * n / (gflops_per_s * 1e9) * times * layers
         rows.append({"gemm": label, "shape": f"({m}x{k})@({k}x{n})", "gflops_per_s": gflops_per_s})
     peak = lk.matmul_peak(torch.bfloat16)
-    return {"rows": rows, "ceiling_gflops_per_s": flops / secs / 1e9, "probe_peak_gflops_per_s": peak,
-            "ceiling_frac_peak": flops / secs / 1e9 / peak, "tokens": T}
+    return {
+        "rows": rows,
+        "ceiling_gflops_per_s": flops / secs / 1e9,
+        "probe_peak_gflops_per_s": peak,
+        "ceiling_frac_peak": flops / secs / 1e9 / peak,
+        "tokens": T,
+    }
 
 
 def main(argv=None) -> int:
@@ -97,30 +114,46 @@ def main(argv=None) -> int:
 
         res = gemm_ceiling()
         print(pd.DataFrame(res["rows"]).round(1).to_string(index=False))
-        print(f"all matmuls of one LoRA step on a {res['tokens']}-token row, FLOP-weighted: "
-              f"{res['ceiling_gflops_per_s']:.0f} GFLOP/s = {res['ceiling_frac_peak']:.0%} of the "
-              f"{res['probe_peak_gflops_per_s']:.0f} GFLOP/s 2048^3 probe")
+        print(
+            f"all matmuls of one LoRA step on a {res['tokens']}-token row, FLOP-weighted: "
+            f"{res['ceiling_gflops_per_s']:.0f} GFLOP/s = {res['ceiling_frac_peak']:.0%} of the "
+            f"{res['probe_peak_gflops_per_s']:.0f} GFLOP/s 2048^3 probe"
+        )
         return 0
     if args.only:
         print(json.dumps(run_one(args.only, args.steps)))
         return 0
     results = []
     for name in CONFIGS:
-        proc = subprocess.run([sys.executable, __file__, "--only", name, "--steps", str(args.steps)],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--only", name, "--steps", str(args.steps)], capture_output=True, text=True
+        )
         if proc.returncode:
             print(proc.stderr[-2000:], file=sys.stderr)
             return proc.returncode
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     import pandas as pd
 
-    cols = ["name", "dtype", "trainable_params", "steps", "tokens_per_s", "gflops_per_s", "peak_gflops",
-            "frac_peak", "peak_rss_mb", "rss_after_load_mb", "final_loss"]
+    cols = [
+        "name",
+        "dtype",
+        "trainable_params",
+        "steps",
+        "tokens_per_s",
+        "gflops_per_s",
+        "peak_gflops",
+        "frac_peak",
+        "peak_rss_mb",
+        "rss_after_load_mb",
+        "final_loss",
+    ]
     print(pd.DataFrame(results)[cols].round(3).to_string(index=False))
     bf, fp = (next(r for r in results if r["name"] == n) for n in ("lora-bf16", "lora-fp32"))
     gap = max(abs(a - b) for a, b in zip(bf["losses"], fp["losses"]))
-    print(f"LoRA loss curve, bf16 vs fp32: max |difference| over {len(bf['losses'])} steps = {gap:.4f}; "
-          f"speed-up {bf['tokens_per_s'] / fp['tokens_per_s']:.2f}x")
+    print(
+        f"LoRA loss curve, bf16 vs fp32: max |difference| over {len(bf['losses'])} steps = {gap:.4f}; "
+        f"speed-up {bf['tokens_per_s'] / fp['tokens_per_s']:.2f}x"
+    )
     out = Path(__file__).resolve().parent / "results" / "finetune.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=1))

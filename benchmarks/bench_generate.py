@@ -18,6 +18,7 @@ can differ in a few cases: bf16 sums in a different order).
 
 Introduced in 04_side_by_side.ipynb.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,16 +36,16 @@ from labkit.generate import as_messages
 def padded_generate(lm, chats: list, system: str, max_new_tokens: int = 32, batch_size: int = 8) -> list[str]:
     """Left-pad each batch of prompts (sorted by length) and call ``generate()`` once per batch."""
     tok = lm.tokenizer
-    texts = [tok.apply_chat_template(as_messages(c, system), add_generation_prompt=True, tokenize=False)
-             for c in chats]
+    texts = [tok.apply_chat_template(as_messages(c, system), add_generation_prompt=True, tokenize=False) for c in chats]
     order = sorted(range(len(texts)), key=lambda i: len(tok(texts[i], add_special_tokens=False)["input_ids"]))
     answers = [""] * len(texts)
     for start in range(0, len(order), batch_size):
-        rows = order[start:start + batch_size]
+        rows = order[start : start + batch_size]
         enc = tok([texts[i] for i in rows], return_tensors="pt", padding=True, add_special_tokens=False)
-        out = lm.model.generate(**enc.to(lm.device), max_new_tokens=max_new_tokens, do_sample=False,
-                                pad_token_id=tok.pad_token_id)
-        for i, row in zip(rows, out[:, enc["input_ids"].shape[1]:].tolist()):
+        out = lm.model.generate(
+            **enc.to(lm.device), max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id
+        )
+        for i, row in zip(rows, out[:, enc["input_ids"].shape[1] :].tolist()):
             stop = next((j for j, t in enumerate(row) if t in (tok.eos_token_id, tok.pad_token_id)), len(row))
             answers[i] = tok.decode(row[:stop], skip_special_tokens=True).strip()
     return answers
@@ -59,13 +60,16 @@ def workloads(n: int, lm, embedder) -> dict[str, tuple[list, str]]:
     ask += sorted(random.Random(1).sample(unanswerable, 12), key=lambda q: q.id)
     questions = [q.question for q in ask][:n]
     chunks = lk.chunk_corpus(lk.load_kb("v1"), lk.ChunkConfig(size=60, overlap=15))
-    index = lk.HybridIndex(lk.DenseIndex.build(chunks, embedder, kind="flat", cache=False),
-                           lk.BM25Index(chunks), depth=20)
+    index = lk.HybridIndex(
+        lk.DenseIndex.build(chunks, embedder, kind="flat", cache=False), lk.BM25Index(chunks), depth=20
+    )
     by_id = {c.id: c for c in chunks}
     hits = index.search(questions, 2)
     shots = lk.few_shot_turns()
-    rag = [[*shots, {"role": "user", "content": lk.build_prompt(q, [by_id[c] for c in row])}]
-           for q, row in zip(questions, hits.chunk_ids)]
+    rag = [
+        [*shots, {"role": "user", "content": lk.build_prompt(q, [by_id[c] for c in row])}]
+        for q, row in zip(questions, hits.chunk_ids)
+    ]
     return {"rag": (rag, lk.RAG_SYSTEM), "closed-book": (list(questions), lk.CLOSED_BOOK_SYSTEM)}
 
 
@@ -83,23 +87,46 @@ def main() -> None:
         padded_generate(lm, chats[:2], system)  # warm-up: first calls allocate and pick kernels
         t0 = time.perf_counter()
         ref = padded_generate(lm, chats, system)
-        rows.append({"prompts": name, "method": "padded, batch 8", "wall_s": round(time.perf_counter() - t0, 1),
-                     "prefill_s": None, "decode_s": None, "same_answers": len(ref)})
+        rows.append(
+            {
+                "prompts": name,
+                "method": "padded, batch 8",
+                "wall_s": round(time.perf_counter() - t0, 1),
+                "prefill_s": None,
+                "decode_s": None,
+                "same_answers": len(ref),
+            }
+        )
         for batch in (8, 16):
             t0 = time.perf_counter()
             gens = lk.chat_generate(lm, chats, max_new_tokens=32, batch_size=batch, system=system)
-            rows.append({"prompts": name, "method": f"lk.chat_generate, batch {batch}",
-                         "wall_s": round(time.perf_counter() - t0, 1),
-                         "prefill_s": round(sum(g.t_prefill for g in gens), 1),
-                         "decode_s": round(sum(g.t_decode for g in gens), 1),
-                         "same_answers": sum(g.text == r for g, r in zip(gens, ref))})
+            rows.append(
+                {
+                    "prompts": name,
+                    "method": f"lk.chat_generate, batch {batch}",
+                    "wall_s": round(time.perf_counter() - t0, 1),
+                    "prefill_s": round(sum(g.t_prefill for g in gens), 1),
+                    "decode_s": round(sum(g.t_decode for g in gens), 1),
+                    "same_answers": sum(g.text == r for g, r in zip(gens, ref)),
+                }
+            )
     cols = list(rows[0])
     print(f"{env}; {args.n} questions; weights {'frozen' if args.frozen else 'trainable'}")
     print("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
     for row in rows:
         print("| " + " | ".join("" if row[c] is None else str(row[c]) for c in cols) + " |")
-    print(json.dumps({"device": str(env.device), "dtype": str(env.dtype), "frozen": args.frozen, "rows": rows,
-                      "peak_rss_mb": round(lk.peak_rss_mb())}, indent=1))
+    print(
+        json.dumps(
+            {
+                "device": str(env.device),
+                "dtype": str(env.dtype),
+                "frozen": args.frozen,
+                "rows": rows,
+                "peak_rss_mb": round(lk.peak_rss_mb()),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

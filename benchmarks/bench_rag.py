@@ -6,6 +6,7 @@ Measures, one query at a time: p50/p90 of embedding the query and searching the 
 index kind, BM25 and the hybrid; batched retrieval throughput; recall@5; and, with ``--generate N``, the
 per-query prefill/decode split of RAG generation on N questions. Introduced in 01_rag.ipynb.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,16 +40,24 @@ def main() -> None:
         r.search([q.question for q in qa], k=5)
         qps = len(qa) / (time.perf_counter() - t0)
         rec = lk.retrieval_metrics(r, qa, ks=[5])["recall@5"]
-        rows.append({"retriever": name, **{k: round(v, 3) for k, v in lat.items()},
-                     "batched_qps": round(qps, 1), "recall@5": round(rec, 3)})
+        rows.append(
+            {
+                "retriever": name,
+                **{k: round(v, 3) for k, v in lat.items()},
+                "batched_qps": round(qps, 1),
+                "recall@5": round(rec, 3),
+            }
+        )
     out = {"device": str(env.device), "threads": env.threads, "chunks": len(chunks), "retrieval": rows}
     if args.generate:
         lm = lk.load_generator()
         rag = lk.RAGPipeline(lm, retrievers[f"dense-{args.kinds[0]}"], lk.RAGConfig(top_k=3))
         recs = lk.run_approach(rag, [q for q in qa if q.answerable][: args.generate], phrasing="question", cache=False)
         out["generation_ms"] = lk.latency_breakdown(recs).round(1).to_dict(orient="records")[0]
-        out["generation_tokens"] = {"prompt": float(np.mean([r.prompt_tokens for r in recs])),
-                                    "completion": float(np.mean([r.completion_tokens for r in recs]))}
+        out["generation_tokens"] = {
+            "prompt": float(np.mean([r.prompt_tokens for r in recs])),
+            "completion": float(np.mean([r.completion_tokens for r in recs])),
+        }
     out["peak_rss_mb"] = round(lk.peak_rss_mb())
     cols = list(rows[0])
     print("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))

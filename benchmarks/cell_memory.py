@@ -11,6 +11,7 @@ is per cell because the kernel's high-water mark (VmHWM) is reset before each ce
 cell, the code line (labkit, torch, transformers or the cell) the main thread was running when the
 cell's memory was highest: where a peak comes from, not just which cell.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,8 +73,11 @@ class _PeakSampler:
             time.sleep(self.every_s)
 
     def where(self, depth: int = 4) -> str:
-        keep = [f for f in self.stack if any(k in f.filename for k in ("labkit", "torch", "transformers",
-                                                                       "peft", "<ipython", "safetensors"))]
+        keep = [
+            f
+            for f in self.stack
+            if any(k in f.filename for k in ("labkit", "torch", "transformers", "peft", "<ipython", "safetensors"))
+        ]
         return " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in keep[::-1][:depth])
 
 
@@ -101,8 +105,10 @@ def main() -> int:
     shell = InteractiveShell.instance()
     sampler = _PeakSampler() if args.where else None
     t_all = time.perf_counter()
-    print(f"{'cell':>4} {'time s':>7} {'RSS after MB':>12} {'peak in cell MB':>15} "
-          f"{'tensors MB' if args.tensors else ''}  first line")
+    print(
+        f"{'cell':>4} {'time s':>7} {'RSS after MB':>12} {'peak in cell MB':>15} "
+        f"{'tensors MB' if args.tensors else ''}  first line"
+    )
     for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
         _reset_peak()
         if sampler:

@@ -9,6 +9,7 @@ Peak memory is the kernel's own report (the results box in each notebook's last 
 and, as a cross-check, GNU time's maximum RSS over the nbconvert process tree. Prints a markdown table.
 ``--inplace`` executes the notebooks in place (outputs kept) instead of into a temporary copy.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,20 @@ BUDGET_S, BUDGET_MB = 300, 1536
 
 def run(nb: Path, env: dict, inplace: bool = False) -> dict:
     out = nb if inplace else Path(tempfile.mkdtemp()) / nb.name
-    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-           "--ExecutePreprocessor.timeout=1200", f"--output={out}", str(nb)]
+    cmd = [
+        "/usr/bin/time",
+        "-v",
+        sys.executable,
+        "-m",
+        "jupyter",
+        "nbconvert",
+        "--to",
+        "notebook",
+        "--execute",
+        "--ExecutePreprocessor.timeout=1200",
+        f"--output={out}",
+        str(nb),
+    ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=nb.parent)
     wall = time.perf_counter() - t0
@@ -37,9 +50,13 @@ def run(nb: Path, env: dict, inplace: bool = False) -> dict:
     maxrss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
     text = out.read_text() if out.exists() else ""
     reported = re.findall(r"peak memory \(RSS\)</td><td[^>]*><b>(\d+) MB", text)  # the results box
-    return {"notebook": nb.stem, "ok": proc.returncode == 0, "wall_s": round(wall),
-            "kernel_peak_rss_mb": int(reported[-1]) if reported else None,
-            "max_rss_mb_time": int(maxrss.group(1)) // 1024 if maxrss else None}
+    return {
+        "notebook": nb.stem,
+        "ok": proc.returncode == 0,
+        "wall_s": round(wall),
+        "kernel_peak_rss_mb": int(reported[-1]) if reported else None,
+        "max_rss_mb_time": int(maxrss.group(1)) // 1024 if maxrss else None,
+    }
 
 
 def main() -> int:
@@ -59,13 +76,17 @@ def main() -> int:
         env["LABKIT_CACHE"] = str(cache)
     names = args.names or sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     rows = [run(ROOT / "notebooks" / f"{n}.ipynb", env, args.inplace) for n in names]
-    print(f"| notebook | ok | wall (s) | kernel peak RSS (MB) | max RSS, time -v (MB) "
-          f"| within {BUDGET_S} s / {BUDGET_MB} MB |")
+    print(
+        f"| notebook | ok | wall (s) | kernel peak RSS (MB) | max RSS, time -v (MB) "
+        f"| within {BUDGET_S} s / {BUDGET_MB} MB |"
+    )
     print("|---|---|---|---|---|---|")
     for r in rows:
         within = r["ok"] and r["wall_s"] <= BUDGET_S and (r["kernel_peak_rss_mb"] or 0) <= BUDGET_MB
-        print(f"| {r['notebook']} | {r['ok']} | {r['wall_s']} | {r['kernel_peak_rss_mb']} "
-              f"| {r['max_rss_mb_time']} | {within} |")
+        print(
+            f"| {r['notebook']} | {r['ok']} | {r['wall_s']} | {r['kernel_peak_rss_mb']} "
+            f"| {r['max_rss_mb_time']} | {within} |"
+        )
     return 0 if all(r["ok"] for r in rows) else 1
 
 

@@ -7,6 +7,7 @@ Each run is the workbook's knowledge fine-tune (every fact card, 3 epochs) with 
 changed, scored on the **dev** questions in their held-out and canonical wordings, as ``lk.pick_epoch``
 does. Test questions are never used. Runs are cached like any fine-tune, so a rerun prints at once.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,10 @@ def main() -> None:
         _, run, choice = lk.knowledge_ft(lm, qa, split, name=name, cfg=replace(lk.KNOWLEDGE_FT, lr=lr))
         for epoch, row in choice.table.iterrows():
             mark = " (chosen)" if epoch == choice.epoch else ""
-            print(f"| {lr:g} | {epoch}{mark} | {row['dev held-out']:.2f} | {row['dev canonical (memorised)']:.2f} "
-                  f"| {run.train_s:.0f} |")
+            print(
+                f"| {lr:g} | {epoch}{mark} | {row['dev held-out']:.2f} | {row['dev canonical (memorised)']:.2f} "
+                f"| {run.train_s:.0f} |"
+            )
 
 
 if __name__ == "__main__":

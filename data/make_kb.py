@@ -15,14 +15,26 @@ Instruments (invented for this project; no pretrained model can know it).
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import sys
 from pathlib import Path
 
+
+def _labkit_data():
+    """labkit/data.py itself (standard library only), without importing the labkit package (torch)."""
+    path = Path(__file__).resolve().parent.parent / "labkit" / "data.py"
+    spec = importlib.util.spec_from_file_location("labkit_data", path)
+    module = sys.modules["labkit_data"] = importlib.util.module_from_spec(spec)  # dataclasses look it up
+    spec.loader.exec_module(module)
+    return module
+
+
+_DATA = _labkit_data()
 COMPANY = "Tessavik"
-ABSTAIN = "I don't know based on the Tessavik documentation."
-TYPES = ("product", "policy", "pricing", "release-notes", "faq", "howto", "company", "glossary")
+ABSTAIN = _DATA.ABSTENTION  # the house abstention sentence, one definition for the data and the lab
+TYPES = tuple(sorted(_DATA.DOC_TYPES))
 SAME = object()  # marker: v2 value equals v1 value
 
 DOCS: list[dict] = []
@@ -2963,9 +2975,7 @@ def quality(files: dict) -> tuple[list, list]:
     corp = {ver: {k.split("/")[-1][:-3]: v for k, v in files.items() if k.startswith(f"kb/{ver}/")}
             for ver in ("v1", "v2")}
     qa = [json.loads(line) for line in files["qa.jsonl"].splitlines()]
-    keys = ["id", "question", "answer", "aliases", "doc_ids", "paraphrases_train", "paraphrases_heldout",
-            "answerable", "category", "changed_in_v2", "answer_v2", "aliases_v2", "doc_ids_v2",
-            "answerable_v2", "styled_answer", "styled_answer_v2"]
+    keys = list(_DATA.QA_FIELDS)
 
     # documents ------------------------------------------------------------
     for ver, docs in corp.items():

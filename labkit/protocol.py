@@ -19,6 +19,7 @@ always labelled so.
 
 Introduced in 00_setup_and_tour.ipynb.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,9 +33,22 @@ from .env import artifact_dir, code_digest
 from .evaluate import Record, score
 from .generate import ContextTooLongError, chat_generate
 
-__all__ = ["PHRASINGS", "TRAIN_WORDINGS", "EVAL_WORDING", "Split", "split_qa", "wordings", "questions",
-           "Answer", "Approach", "CLOSED_BOOK_SYSTEM", "ClosedBook", "run_approach", "latency_batch1",
-           "check_question_fits"]
+__all__ = [
+    "PHRASINGS",
+    "TRAIN_WORDINGS",
+    "EVAL_WORDING",
+    "Split",
+    "split_qa",
+    "wordings",
+    "questions",
+    "Answer",
+    "Approach",
+    "CLOSED_BOOK_SYSTEM",
+    "ClosedBook",
+    "run_approach",
+    "latency_batch1",
+    "check_question_fits",
+]
 
 PHRASINGS = ("question", "train", "heldout")
 TRAIN_WORDINGS = ("question", "train")  # what a fine-tune may train on
@@ -58,18 +72,26 @@ class Split:
         """A small table: answerable / unanswerable / changed-in-v2 questions per part."""
         import pandas as pd
 
-        return pd.DataFrame({name: {"questions": len(part), "answerable": sum(q.answerable for q in part),
-                                    "unanswerable": sum(not q.answerable for q in part),
-                                    "answer changes in v2": sum(q.changed_in_v2 for q in part)}
-                             for name, part in (("train", self.train), ("dev", self.dev), ("test", self.test))}).T
+        return pd.DataFrame(
+            {
+                name: {
+                    "questions": len(part),
+                    "answerable": sum(q.answerable for q in part),
+                    "unanswerable": sum(not q.answerable for q in part),
+                    "answer changes in v2": sum(q.changed_in_v2 for q in part),
+                }
+                for name, part in (("train", self.train), ("dev", self.dev), ("test", self.test))
+            }
+        ).T
 
 
 def _stratum(q: QARecord) -> tuple:
     return (q.answerable, q.changed_in_v2)
 
 
-def split_qa(qa: list[QARecord], test: float = 0.62, dev: float = 0.16, seed: int = 0,
-             min_test_answerable: int = 100) -> Split:
+def split_qa(
+    qa: list[QARecord], test: float = 0.62, dev: float = 0.16, seed: int = 0, min_test_answerable: int = 100
+) -> Split:
     """Seeded, stratified split into train / dev / test questions.
 
     Each stratum (answerable?, answer changes in v2?) is sorted by id, shuffled with ``seed`` and cut in
@@ -97,15 +119,16 @@ def split_qa(qa: list[QARecord], test: float = 0.62, dev: float = 0.16, seed: in
         random.Random(f"{seed}:{key}").shuffle(members)  # a string seed: stable across Python versions
         n_test, n_dev = round(test * len(members)), round(dev * len(members))
         parts["test"] += members[:n_test]
-        parts["dev"] += members[n_test:n_test + n_dev]
-        parts["train"] += members[n_test + n_dev:]
+        parts["dev"] += members[n_test : n_test + n_dev]
+        parts["train"] += members[n_test + n_dev :]
     n_ans = sum(q.answerable for q in parts["test"])
     if n_ans < min_test_answerable:
-        raise ValueError(f"split_qa: only {n_ans} answerable test questions (< {min_test_answerable}); "
-                         f"raise `test` or add questions.")
+        raise ValueError(
+            f"split_qa: only {n_ans} answerable test questions (< {min_test_answerable}); "
+            f"raise `test` or add questions."
+        )
     order = {q.id: i for i, q in enumerate(qa)}  # each part in file order
-    return Split(*(tuple(sorted(parts[p], key=lambda q: order[q.id])) for p in ("train", "dev", "test")),
-                 seed=seed)
+    return Split(*(tuple(sorted(parts[p], key=lambda q: order[q.id])) for p in ("train", "dev", "test")), seed=seed)
 
 
 def wordings(q: QARecord, phrasing: str) -> list[str]:
@@ -118,12 +141,14 @@ def wordings(q: QARecord, phrasing: str) -> list[str]:
     """
     if phrasing not in PHRASINGS:
         raise ValueError(f"phrasing must be one of {PHRASINGS}, got {phrasing!r}")
-    return {"question": [q.question], "train": list(q.paraphrases_train),
-            "heldout": list(q.paraphrases_heldout)}[phrasing]
+    return {"question": [q.question], "train": list(q.paraphrases_train), "heldout": list(q.paraphrases_heldout)}[
+        phrasing
+    ]
 
 
-def questions(qa: list[QARecord], phrasing: str = EVAL_WORDING,
-              per_record: int | None = 1) -> list[tuple[QARecord, str]]:
+def questions(
+    qa: list[QARecord], phrasing: str = EVAL_WORDING, per_record: int | None = 1
+) -> list[tuple[QARecord, str]]:
     """(record, wording) pairs to ask: the first ``per_record`` wordings of the kind (None: all).
 
     One wording per question (the default) keeps every rate a count over distinct questions.
@@ -135,8 +160,9 @@ def questions(qa: list[QARecord], phrasing: str = EVAL_WORDING,
     out = []
     for rec in qa:
         if not isinstance(rec, QARecord):
-            raise TypeError(f"expected lk.QARecord items (from lk.load_qa()), got {type(rec).__name__}: "
-                            f"{str(rec)[:80]!r}")
+            raise TypeError(
+                f"expected lk.QARecord items (from lk.load_qa()), got {type(rec).__name__}: {str(rec)[:80]!r}"
+            )
         out += [(rec, w) for w in wordings(rec, phrasing)[:per_record]]
     return out
 
@@ -161,10 +187,23 @@ class Answer:
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
+    def add_generation(self, gen) -> Answer:
+        """Take the generation's cost (``lk.Generation``: prefill, decode, tokens); returns self.
+
+        >>> from labkit.generate import Generation
+        >>> Answer("x").add_generation(Generation("x", 40, 3, 0.2, 0.1)).prompt_tokens
+        40
+        """
+        for k in ("t_prefill", "t_decode", "prompt_tokens", "completion_tokens"):
+            setattr(self, k, getattr(gen, k))
+        return self
+
     def costs(self) -> dict:
         """The Record's cost fields."""
-        return {k: getattr(self, k) for k in ("t_embed", "t_search", "t_prefill", "t_decode",
-                                              "prompt_tokens", "completion_tokens")}
+        return {
+            k: getattr(self, k)
+            for k in ("t_embed", "t_search", "t_prefill", "t_decode", "prompt_tokens", "completion_tokens")
+        }
 
 
 @runtime_checkable
@@ -193,7 +232,8 @@ def check_question_fits(lm, question: str, max_new_tokens: int) -> None:
     if n + max_new_tokens > lm.max_context:
         raise ContextTooLongError(
             f"the question is {n} tokens; with max_new_tokens={max_new_tokens} it exceeds the model's "
-            f"context of {lm.max_context} tokens. Ask a shorter question.")
+            f"context of {lm.max_context} tokens. Ask a shorter question."
+        )
 
 
 # The closed-book prompt: the base model and the closed-book fine-tune use exactly this one, so they differ
@@ -213,8 +253,9 @@ class ClosedBook:
     Introduced in 00_setup_and_tour.ipynb.
     """
 
-    def __init__(self, lm, name: str = "base", system: str = CLOSED_BOOK_SYSTEM, max_new_tokens: int = 32,
-                 batch_size: int = 8):
+    def __init__(
+        self, lm, name: str = "base", system: str = CLOSED_BOOK_SYSTEM, max_new_tokens: int = 32, batch_size: int = 8
+    ):
         if max_new_tokens <= 0 or batch_size <= 0:
             raise ValueError("ClosedBook: max_new_tokens and batch_size must be positive ints")
         self.lm, self.name, self.system = lm, name, system
@@ -223,14 +264,19 @@ class ClosedBook:
     def answer(self, questions: list[str]) -> list[Answer]:
         for q in questions:
             check_question_fits(self.lm, q, self.max_new_tokens)
-        gens = chat_generate(self.lm, list(questions), max_new_tokens=self.max_new_tokens,
-                             batch_size=self.batch_size, system=self.system)
-        return [Answer(g.text, t_prefill=g.t_prefill, t_decode=g.t_decode, prompt_tokens=g.prompt_tokens,
-                       completion_tokens=g.completion_tokens) for g in gens]
+        gens = chat_generate(
+            self.lm, list(questions), max_new_tokens=self.max_new_tokens, batch_size=self.batch_size, system=self.system
+        )
+        return [Answer(g.text).add_generation(g) for g in gens]
 
     def fingerprint(self) -> dict:
-        return {"kind": "closed-book", "lm": self.lm.fingerprint(), "system": self.system,
-                "max_new_tokens": self.max_new_tokens, "batch_size": self.batch_size}
+        return {
+            "kind": "closed-book",
+            "lm": self.lm.fingerprint(),
+            "system": self.system,
+            "max_new_tokens": self.max_new_tokens,
+            "batch_size": self.batch_size,
+        }
 
     def __repr__(self) -> str:
         return f"ClosedBook({self.name!r}, {self.lm!r})"
@@ -239,13 +285,21 @@ class ClosedBook:
 # --- the run harness -------------------------------------------------------------------------------
 def _check_approach(approach) -> None:
     if not isinstance(approach, Approach):
-        raise TypeError(f"{type(approach).__name__} is not an lk.Approach: it needs a .name, an "
-                        f".answer(questions) -> list[lk.Answer] and a .fingerprint() -> dict "
-                        f"(see lk.ClosedBook for a small example).")
+        raise TypeError(
+            f"{type(approach).__name__} is not an lk.Approach: it needs a .name, an "
+            f".answer(questions) -> list[lk.Answer] and a .fingerprint() -> dict "
+            f"(see lk.ClosedBook for a small example)."
+        )
 
 
-def run_approach(approach: Approach, qa: list[QARecord], phrasing: str = EVAL_WORDING, version: str = "v1",
-                 per_record: int | None = 1, cache: bool = True) -> list[Record]:
+def run_approach(
+    approach: Approach,
+    qa: list[QARecord],
+    phrasing: str = EVAL_WORDING,
+    version: str = "v1",
+    per_record: int | None = 1,
+    cache: bool = True,
+) -> list[Record]:
     """Ask ``approach`` every question of ``qa`` in one wording and score each answer into a ``Record``.
 
     The one run harness. Results are cached under a key made of the approach's fingerprint, the
@@ -263,17 +317,33 @@ def run_approach(approach: Approach, qa: list[QARecord], phrasing: str = EVAL_WO
     pairs = questions(qa, phrasing, per_record)
     if not pairs:
         raise ValueError("run_approach: no questions to ask (empty QA list).")
-    key = {"approach": approach.fingerprint(), "name": approach.name, "version": version,
-           "asked": [(rec.id, q) for rec, q in pairs], "code": code_digest()}
+    key = {
+        "approach": approach.fingerprint(),
+        "name": approach.name,
+        "version": version,
+        "asked": [(rec.id, q) for rec, q in pairs],
+        "code": code_digest(),
+    }
     path = artifact_dir("eval", key) / "records.json" if cache else None
     if path is not None and path.exists():
         return [Record(**r) for r in json.loads(path.read_text(encoding="utf-8"))]
     answers = approach.answer([q for _, q in pairs])
     if len(answers) != len(pairs):
         raise ValueError(f"approach {approach.name!r} returned {len(answers)} answers for {len(pairs)} questions")
-    records = [score(approach.name, rec, a.text, phrasing=phrasing, question=q, version=version,
-                     cited=a.cited, passages=list(a.passages), **a.costs())
-               for (rec, q), a in zip(pairs, answers)]
+    records = [
+        score(
+            approach.name,
+            rec,
+            a.text,
+            phrasing=phrasing,
+            question=q,
+            version=version,
+            cited=a.cited,
+            passages=list(a.passages),
+            **a.costs(),
+        )
+        for (rec, q), a in zip(pairs, answers)
+    ]
     if path is not None:
         from .checkpoint import write_atomic
 

@@ -6,6 +6,7 @@ intervals. Text is HTML-escaped before it reaches the page.
 
 Introduced in 00_setup_and_tour.ipynb.
 """
+
 from __future__ import annotations
 
 import html
@@ -31,23 +32,36 @@ def results_box(title: str, items: dict[str, object]) -> str:
 
     Introduced in 00_setup_and_tour.ipynb.
     """
-    rows = "".join(f"<tr><td style='text-align:left;padding-right:1em'>{html.escape(str(k))}</td>"
-                   f"<td style='text-align:left'><b>{html.escape(str(v))}</b></td></tr>" for k, v in items.items())
-    return (f"<div style='border:2px solid #4c72b0;border-radius:6px;padding:8px 12px;margin:8px 0'>"
-            f"<div style='font-weight:bold;margin-bottom:4px'>{html.escape(title)}</div>"
-            f"<table>{rows}</table></div>")
+    rows = "".join(
+        f"<tr><td style='text-align:left;padding-right:1em'>{html.escape(str(k))}</td>"
+        f"<td style='text-align:left'><b>{html.escape(str(v))}</b></td></tr>"
+        for k, v in items.items()
+    )
+    return (
+        f"<div style='border:2px solid #4c72b0;border-radius:6px;padding:8px 12px;margin:8px 0'>"
+        f"<div style='font-weight:bold;margin-bottom:4px'>{html.escape(title)}</div>"
+        f"<table>{rows}</table></div>"
+    )
 
 
 def run_report(env) -> dict[str, str]:
     """This run's wall time and peak memory, for the results box. Introduced in 00_setup_and_tour.ipynb."""
-    from .env import peak_rss_mb
+    from .memory import peak_rss_mb
 
-    return {"wall time": f"{env.elapsed():.0f} s", "peak memory (RSS)": f"{peak_rss_mb():.0f} MB",
-            "dtype / device": f"{str(env.dtype).split('.')[-1]} / {env.device.type}"}
+    return {
+        "wall time": f"{env.elapsed():.0f} s",
+        "peak memory (RSS)": f"{peak_rss_mb():.0f} MB",
+        "dtype / device": f"{str(env.dtype).split('.')[-1]} / {env.device.type}",
+    }
 
 
-def plot_rates(records, metrics=("accuracy", "correct_abstention", "confidently_wrong"), approaches=None,
-               ax=None, title: str | None = None):
+def plot_rates(
+    records,
+    metrics=("accuracy", "correct_abstention", "confidently_wrong"),
+    approaches=None,
+    ax=None,
+    title: str | None = None,
+):
     """Grouped bars, one group per metric, one bar per approach, each with its 95% Wilson interval.
 
     Introduced in 01_rag.ipynb.

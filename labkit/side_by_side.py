@@ -7,6 +7,7 @@ tested without a browser and the results still show where widgets cannot render.
 
 Introduced in 04_side_by_side.ipynb.
 """
+
 from __future__ import annotations
 
 import html
@@ -44,8 +45,10 @@ class System:
     def __post_init__(self):
         for version, approach in (("v1", self.v1), ("v2", self.v2)):
             if approach is not None and not isinstance(approach, Approach):
-                raise TypeError(f"System {self.name!r}: its {version} approach is a {type(approach).__name__}, "
-                                f"not an lk.Approach (.name, .answer(questions), .fingerprint()).")
+                raise TypeError(
+                    f"System {self.name!r}: its {version} approach is a {type(approach).__name__}, "
+                    f"not an lk.Approach (.name, .answer(questions), .fingerprint())."
+                )
 
     def approach(self, version: str = "v1") -> Approach:
         if version not in ("v1", "v2"):
@@ -88,14 +91,29 @@ def _cited(answer) -> list[str]:
 
 def _unscored(approach: str, question: str, answer, version: str) -> Record:
     """A Record for a typed question without gold: correctness fields stay at their defaults."""
-    return Record(approach=approach, qid="typed", phrasing="typed", kb_version=version, question=question,
-                  answer=answer.text, answerable=False, abstained=is_abstention(answer.text),
-                  cited=_cited(answer), style_ok=check_house_style(answer.text).ok,
-                  passages=list(answer.passages), **answer.costs())
+    return Record(
+        approach=approach,
+        qid="typed",
+        phrasing="typed",
+        version=version,
+        question=question,
+        answer=answer.text,
+        answerable=False,
+        abstained=is_abstention(answer.text),
+        cited=_cited(answer),
+        style_ok=check_house_style(answer.text).ok,
+        passages=list(answer.passages),
+        **answer.costs(),
+    )
 
 
-def compare(question: str, systems: list[System], qa: list[QARecord] | QARecord | None = None,
-            version: str = "v1", texts: dict | None = None) -> list[Record]:
+def compare(
+    question: str,
+    systems: list[System],
+    qa: list[QARecord] | QARecord | None = None,
+    version: str = "v1",
+    texts: dict | None = None,
+) -> list[Record]:
     """Ask every system one question; one Record per system, scored when the question is in ``qa``.
 
     ``qa`` is the QA set (the question is looked up by wording) or one QARecord. ``texts``, when given,
@@ -124,9 +142,19 @@ def compare(question: str, systems: list[System], qa: list[QARecord] | QARecord 
         if rec is None:
             records.append(_unscored(system.name, question, ans, version))
         else:
-            records.append(score(system.name, rec, ans.text, phrasing=phrasing, question=question,
-                                 version=version, cited=_cited(ans), passages=list(ans.passages),
-                                 **ans.costs()))
+            records.append(
+                score(
+                    system.name,
+                    rec,
+                    ans.text,
+                    phrasing=phrasing,
+                    question=question,
+                    version=version,
+                    cited=_cited(ans),
+                    passages=list(ans.passages),
+                    **ans.costs(),
+                )
+            )
     return records
 
 
@@ -171,8 +199,8 @@ def _needles(record: Record, qa: QARecord | None) -> list[str]:
     """What to highlight in a passage: the gold answer and aliases, the answer, numbers in the answer."""
     needles = [_answer_core(record.answer)]
     needles += re.findall(r"\d[\d.,:]*\d(?:\s?%)?", record.answer)  # '23', '47.80', '07:30'
-    if qa is not None and qa.is_answerable(record.kb_version):
-        gold, aliases, _ = qa.gold(record.kb_version)
+    if qa is not None and qa.is_answerable(record.version):
+        gold, aliases, _ = qa.gold(record.version)
         needles += [gold, *aliases]
     return [n for n in needles if n]
 
@@ -185,8 +213,9 @@ def _verdict(record: Record) -> str:
     return "✓ correct" if record.contains else ("✗ declined" if record.abstained else "✗ wrong")
 
 
-def render_html(records: list[Record], texts: dict | None = None, qa: QARecord | None = None,
-                cost: CostModel | None = None) -> str:
+def render_html(
+    records: list[Record], texts: dict | None = None, qa: QARecord | None = None, cost: CostModel | None = None
+) -> str:
     """One HTML table, a row per system; every model output and typed text is escaped.
 
     ``texts`` maps passage id -> text (filled by ``compare``); passages show with the answer/gold
@@ -200,23 +229,33 @@ def render_html(records: list[Record], texts: dict | None = None, qa: QARecord |
     if not records:
         return "<p>No answers yet.</p>"
     texts, cost, esc = texts or {}, cost or CostModel(), html.escape
-    head = f"<p><b>Question</b> ({esc(records[0].kb_version)}): {esc(records[0].question)}</p>"
-    if qa is not None and qa.is_answerable(records[0].kb_version):
-        head += f"<p><b>Gold</b>: {esc(qa.gold(records[0].kb_version)[0])}</p>"
+    head = f"<p><b>Question</b> ({esc(records[0].version)}): {esc(records[0].question)}</p>"
+    if qa is not None and qa.is_answerable(records[0].version):
+        head += f"<p><b>Gold</b>: {esc(qa.gold(records[0].version)[0])}</p>"
     rows = []
     for r in records:
-        passages = "".join(
-            f"<details><summary>{esc(pid)}</summary>"
-            f"<div>{highlight(texts.get(pid, '(text not kept)'), _needles(r, qa))}</div></details>"
-            for pid in r.passages) or "<i>none (closed book)</i>"
-        split = (f"embed {r.t_embed:.3f} + search {r.t_search:.3f} + prefill {r.t_prefill:.2f} + "
-                 f"decode {r.t_decode:.2f} = <b>{r.latency:.2f} s</b>")
+        passages = (
+            "".join(
+                f"<details><summary>{esc(pid)}</summary>"
+                f"<div>{highlight(texts.get(pid, '(text not kept)'), _needles(r, qa))}</div></details>"
+                for pid in r.passages
+            )
+            or "<i>none (closed book)</i>"
+        )
+        split = (
+            f"embed {r.t_embed:.3f} + search {r.t_search:.3f} + prefill {r.t_prefill:.2f} + "
+            f"decode {r.t_decode:.2f} = <b>{r.latency:.2f} s</b>"
+        )
         usd = cost_per_1k(r.latency, r.prompt_tokens, r.completion_tokens, cost)
-        rows.append(f"<tr><td><b>{esc(r.approach)}</b></td><td>{esc(r.answer)}</td><td>{esc(_verdict(r))}</td>"
-                    f"<td>{passages}</td><td>{split}</td><td>{r.prompt_tokens} + {r.completion_tokens}</td>"
-                    f"<td>${usd:.4f}</td></tr>")
-    header = ("<tr><th>system</th><th>answer</th><th>verdict</th><th>passages</th><th>latency (s)</th>"
-              "<th>tokens (prompt + answer)</th><th>USD / 1k queries</th></tr>")
+        rows.append(
+            f"<tr><td><b>{esc(r.approach)}</b></td><td>{esc(r.answer)}</td><td>{esc(_verdict(r))}</td>"
+            f"<td>{passages}</td><td>{split}</td><td>{r.prompt_tokens} + {r.completion_tokens}</td>"
+            f"<td>${usd:.4f}</td></tr>"
+        )
+    header = (
+        "<tr><th>system</th><th>answer</th><th>verdict</th><th>passages</th><th>latency (s)</th>"
+        "<th>tokens (prompt + answer)</th><th>USD / 1k queries</th></tr>"
+    )
     return f"{head}<table>{header}{''.join(rows)}</table>"
 
 
@@ -228,13 +267,24 @@ def static_table(records: list[Record], cost: CostModel | None = None):
     import pandas as pd
 
     cost = cost or CostModel()
-    return pd.DataFrame([{
-        "system": r.approach, "answer": r.answer, "verdict": _verdict(r), "passages": ", ".join(r.passages),
-        "latency_s": round(r.latency, 3), "prefill_s": round(r.t_prefill, 3), "decode_s": round(r.t_decode, 3),
-        "retrieval_s": round(r.t_embed + r.t_search, 4), "prompt_tokens": r.prompt_tokens,
-        "completion_tokens": r.completion_tokens,
-        "usd_per_1k": round(cost_per_1k(r.latency, r.prompt_tokens, r.completion_tokens, cost), 5),
-    } for r in records]).set_index("system")
+    return pd.DataFrame(
+        [
+            {
+                "system": r.approach,
+                "answer": r.answer,
+                "verdict": _verdict(r),
+                "passages": ", ".join(r.passages),
+                "latency_s": round(r.latency, 3),
+                "prefill_s": round(r.t_prefill, 3),
+                "decode_s": round(r.t_decode, 3),
+                "retrieval_s": round(r.t_embed + r.t_search, 4),
+                "prompt_tokens": r.prompt_tokens,
+                "completion_tokens": r.completion_tokens,
+                "usd_per_1k": round(cost_per_1k(r.latency, r.prompt_tokens, r.completion_tokens, cost), 5),
+            }
+            for r in records
+        ]
+    ).set_index("system")
 
 
 class Panel:
@@ -249,18 +299,21 @@ class Panel:
     Introduced in 04_side_by_side.ipynb.
     """
 
-    def __init__(self, systems: list[System], qa: list[QARecord], cost: CostModel | None = None,
-                 max_questions: int = 200):
+    def __init__(
+        self, systems: list[System], qa: list[QARecord], cost: CostModel | None = None, max_questions: int = 200
+    ):
         import ipywidgets as w
 
         self.systems, self.qa, self.cost = systems, list(qa), cost or CostModel()
         options = [(f"{q.id}: {q.question}"[:110], q.question) for q in self.qa[:max_questions]]
         self.pick = w.Dropdown(options=options, description="Question", layout=w.Layout(width="95%"))
-        self.typed = w.Text(placeholder="...or type your own question (overrides the list)",
-                            layout=w.Layout(width="95%"))
+        self.typed = w.Text(
+            placeholder="...or type your own question (overrides the list)", layout=w.Layout(width="95%")
+        )
         self.version = w.ToggleButtons(options=["v1", "v2"], value="v1", description="Knowledge base")
-        self.button = w.Button(description=f"Ask all {len(systems)} systems", button_style="primary",
-                               layout=w.Layout(width="auto"))  # auto: the label is never cut off
+        self.button = w.Button(
+            description=f"Ask all {len(systems)} systems", button_style="primary", layout=w.Layout(width="auto")
+        )  # auto: the label is never cut off
         self.html = w.HTML()
         self.records: list[Record] = []
         self.button.on_click(self.run)

@@ -11,6 +11,7 @@ otherwise. The maintained pieces come from scipy (``binomtest(...).proportion_ci
 
 Introduced in 01_rag.ipynb.
 """
+
 from __future__ import annotations
 
 import math
@@ -109,8 +110,7 @@ def _median_diff(a, b, axis=-1):
     return np.median(a, axis=axis) - np.median(b, axis=axis)
 
 
-def paired_diff(a: Sequence[float], b: Sequence[float], statistic: str = "mean",
-                level: float = LEVEL) -> Diff:
+def paired_diff(a: Sequence[float], b: Sequence[float], statistic: str = "mean", level: float = LEVEL) -> Diff:
     """Paired bootstrap interval for ``stat(a) - stat(b)``, resampling questions (scipy, BCa).
 
     ``a[i]`` and ``b[i]`` are two approaches' results on question i (True/False for correctness, or
@@ -127,8 +127,10 @@ def paired_diff(a: Sequence[float], b: Sequence[float], statistic: str = "mean",
 
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape or a.ndim != 1 or a.size == 0:
-        raise ValueError(f"paired_diff needs two equally long, non-empty 1-D sequences, got {a.shape} and "
-                         f"{b.shape}: pair the results question by question (lk.paired).")
+        raise ValueError(
+            f"paired_diff needs two equally long, non-empty 1-D sequences, got {a.shape} and "
+            f"{b.shape}: pair the results question by question (lk.paired)."
+        )
     if statistic not in ("mean", "median"):
         raise ValueError(f"statistic must be 'mean' or 'median', got {statistic!r}")
     fn = _mean_diff if statistic == "mean" else _median_diff
@@ -137,8 +139,16 @@ def paired_diff(a: Sequence[float], b: Sequence[float], statistic: str = "mean",
         return Diff(point, point, point, a.size)
     rng = np.random.default_rng(SEED)
     for method in ("BCa", "percentile"):  # BCa can be undefined on very lumpy data: fall back
-        res = bootstrap((a, b), fn, paired=True, vectorized=True, n_resamples=N_RESAMPLES,
-                        confidence_level=level, method=method, rng=rng)
+        res = bootstrap(
+            (a, b),
+            fn,
+            paired=True,
+            vectorized=True,
+            n_resamples=N_RESAMPLES,
+            confidence_level=level,
+            method=method,
+            rng=rng,
+        )
         low, high = res.confidence_interval
         if np.isfinite(low) and np.isfinite(high):
             return Diff(point, float(low), float(high), a.size)
@@ -159,8 +169,9 @@ class Verdict:
         return f"{self.text}: A - B = {self.diff}"
 
 
-def verdict(a: Sequence[float], b: Sequence[float], higher_is_better: bool = True,
-            statistic: str = "mean", level: float = LEVEL) -> Verdict:
+def verdict(
+    a: Sequence[float], b: Sequence[float], higher_is_better: bool = True, statistic: str = "mean", level: float = LEVEL
+) -> Verdict:
     """Does "A is better than B" hold on these paired results? Only when the interval excludes zero.
 
     >>> verdict([1] * 30 + [0] * 70, [0] * 100).text

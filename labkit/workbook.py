@@ -9,40 +9,55 @@ notebook built them. So "RAG" or "the fine-tune" means one system everywhere.
 
 Introduced in 01_rag.ipynb.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .chunking import ChunkConfig, chunk_corpus
 from .data import QARecord, load_qa
 from .evaluate import rates
-from .finetune import FinetuneConfig, TrainResult, finetune, make_examples, set_adapter_weights
+from .finetune import FinetuneConfig, TrainResult, finetune
 from .hybrid import HybridPipeline, RAFTConfig, make_raft_examples, train_raft
+from .lora import set_adapter_weights
+from .packing import make_examples
 from .protocol import PHRASINGS, ClosedBook, Split, questions, run_approach, split_qa
-from .rag import (
-    BM25Index,
-    ChunkConfig,
-    DenseIndex,
-    HybridIndex,
-    RAGConfig,
-    RAGPipeline,
-    chunk_corpus,
-    pick_threshold,
-    tune_rag,
-)
+from .rag import RAGConfig, RAGPipeline, tune_rag
+from .retrieval import BM25Index, DenseIndex, HybridIndex
+from .retrieval_eval import pick_threshold
 
-__all__ = ["SEED", "CHUNKS", "RAG_KS", "KNOWLEDGE_FT", "BEHAVIOUR_FT", "UPDATE_FT", "RAFT", "RAFT_FT",
-           "workbook_split", "build_retriever", "rag_threshold", "tuned_rag", "knowledge_examples", "EpochChoice",
-           "pick_epoch", "knowledge_ft", "knowledge_update", "behaviour_ft", "raft_hybrid"]
+__all__ = [
+    "SEED",
+    "CHUNKS",
+    "RAG_KS",
+    "KNOWLEDGE_FT",
+    "BEHAVIOUR_FT",
+    "UPDATE_FT",
+    "RAFT",
+    "RAFT_FT",
+    "workbook_split",
+    "build_retriever",
+    "rag_threshold",
+    "tuned_rag",
+    "knowledge_examples",
+    "EpochChoice",
+    "pick_epoch",
+    "knowledge_ft",
+    "knowledge_update",
+    "behaviour_ft",
+    "raft_hybrid",
+]
 
 SEED = 0
 CHUNKS = ChunkConfig(size=60, overlap=15)  # words; notebook 01 compares 60, 120 and 240
 RAG_KS = (1, 2, 3)  # passages per prompt tried on dev
 # The knowledge fine-tune: LoRA on every fact card (canonical + 2 training wordings). lr and epochs were
 # tried on dev (notebook 02); recompute_every=2: gradient checkpointing on every 2nd layer (memory vs time).
-KNOWLEDGE_FT = FinetuneConfig(method="lora", r=8, alpha=16, lr=2e-3, epochs=3, tokens_per_step=512,
-                              grad_checkpointing=True, recompute_every=2)
+KNOWLEDGE_FT = FinetuneConfig(
+    method="lora", r=8, alpha=16, lr=2e-3, epochs=3, tokens_per_step=512, grad_checkpointing=True, recompute_every=2
+)
 # The behaviour fine-tune: house style + abstention, on the train questions only. One epoch: on dev, a second
 # one raised over-abstention (answerable questions declined) from 4 to 12 of 26 for little more style.
 # It trains after the knowledge fine-tune and its evaluations, on a larger heap: recomputing every layer
@@ -128,16 +143,25 @@ def pick_epoch(lm, run: TrainResult, dev: list[QARecord], name: str = "ft", vers
     for e in range(1, epochs + 1):
         set_adapter_weights(run.lm, f"{run.ckpt_dir}/epoch-{e}")
         ask = ClosedBook(run.lm, name=f"{name} epoch {e}")
-        rows[e] = {"dev held-out": rates(run_approach(ask, dev, version=version), "accuracy").value,
-                   "dev canonical (memorised)": rates(run_approach(ask, dev, "question", version), "accuracy").value}
+        rows[e] = {
+            "dev held-out": rates(run_approach(ask, dev, version=version), "accuracy").value,
+            "dev canonical (memorised)": rates(run_approach(ask, dev, "question", version), "accuracy").value,
+        }
     table = pd.DataFrame(rows).T.rename_axis("epoch")
     best = max(rows, key=lambda e: (rows[e]["dev held-out"], -e))
     set_adapter_weights(run.lm, f"{run.ckpt_dir}/epoch-{best}")
     return EpochChoice(best, run.lm, table)
 
 
-def knowledge_ft(lm, qa: list[QARecord], split: Split, version: str = "v1", name: str = "ft",
-                 cfg: FinetuneConfig = KNOWLEDGE_FT, progress: bool = False):
+def knowledge_ft(
+    lm,
+    qa: list[QARecord],
+    split: Split,
+    version: str = "v1",
+    name: str = "ft",
+    cfg: FinetuneConfig = KNOWLEDGE_FT,
+    progress: bool = False,
+):
     """The workbook's closed-book knowledge fine-tune: LoRA on the fact cards, epoch chosen on dev.
 
     Returns (ClosedBook approach named ``name``, the run, the ``EpochChoice``). Introduced in 02_finetune.ipynb.
@@ -147,8 +171,15 @@ def knowledge_ft(lm, qa: list[QARecord], split: Split, version: str = "v1", name
     return ClosedBook(choice.lm, name=name), run, choice
 
 
-def knowledge_update(lm, qa: list[QARecord], run: TrainResult, choice: EpochChoice, name: str = "ft updated",
-                     cfg: FinetuneConfig = UPDATE_FT, progress: bool = False):
+def knowledge_update(
+    lm,
+    qa: list[QARecord],
+    run: TrainResult,
+    choice: EpochChoice,
+    name: str = "ft updated",
+    cfg: FinetuneConfig = UPDATE_FT,
+    progress: bool = False,
+):
     """Absorb the v2 knowledge base into the fine-tune: continue its chosen v1 adapter on the fact cards
     whose answer changed (v2 answers, training wordings), as a team would ship an update.
 
@@ -158,13 +189,20 @@ def knowledge_update(lm, qa: list[QARecord], run: TrainResult, choice: EpochChoi
     Introduced in 04_side_by_side.ipynb.
     """
     changed = [q for q in qa if q.changed_in_v2 and q.is_answerable("v2")]
-    run_v2 = finetune(lm, knowledge_examples(changed, "v2"), cfg, progress=progress, adapter=name,
-                      init_from=f"{run.ckpt_dir}/epoch-{choice.epoch}")
+    run_v2 = finetune(
+        lm,
+        knowledge_examples(changed, "v2"),
+        cfg,
+        progress=progress,
+        adapter=name,
+        init_from=f"{run.ckpt_dir}/epoch-{choice.epoch}",
+    )
     return ClosedBook(run_v2.lm, name=name), run_v2
 
 
-def behaviour_ft(lm, split: Split, name: str = "ft-behaviour", cfg: FinetuneConfig = BEHAVIOUR_FT,
-                 progress: bool = False):
+def behaviour_ft(
+    lm, split: Split, name: str = "ft-behaviour", cfg: FinetuneConfig = BEHAVIOUR_FT, progress: bool = False
+):
     """House style and abstention, trained on the train questions only (their answerable/unanswerable mix).
 
     Returns (ClosedBook approach, the run). Introduced in 02_finetune.ipynb.
@@ -173,14 +211,21 @@ def behaviour_ft(lm, split: Split, name: str = "ft-behaviour", cfg: FinetuneConf
     return ClosedBook(run.lm, name=name), run
 
 
-def raft_hybrid(lm, retriever, split: Split, cfg: RAFTConfig = RAFT, ft_cfg: FinetuneConfig = RAFT_FT,
-                name: str = "hybrid", top_k: int = RAFT.k, progress: bool = False):
+def raft_hybrid(
+    lm,
+    retriever,
+    split: Split,
+    cfg: RAFTConfig = RAFT,
+    ft_cfg: FinetuneConfig = RAFT_FT,
+    name: str = "hybrid",
+    top_k: int = RAFT.k,
+    progress: bool = False,
+):
     """The workbook's hybrid: a RAFT adapter trained on the train questions, reading ``retriever``'s top k.
 
     ``top_k`` is the number of passages at inference: the workbook's RAFT recipe's, also for an ablation
     trained with fewer (the deployed retriever decides what the model reads, not its training).
     Returns (HybridPipeline named ``name``, the run). Introduced in 03_hybrid.ipynb.
     """
-    run = train_raft(lm, make_raft_examples(list(split.train), retriever, cfg), ft_cfg, progress=progress,
-                     adapter=name)
+    run = train_raft(lm, make_raft_examples(list(split.train), retriever, cfg), ft_cfg, progress=progress, adapter=name)
     return HybridPipeline(run.lm, retriever, top_k=top_k, name=name), run

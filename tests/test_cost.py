@@ -1,4 +1,5 @@
 """Cost model: prices x measured seconds; break-even; validation; table from Records."""
+
 import math
 
 import pytest
@@ -26,25 +27,46 @@ def test_cost_model_states_its_batch_size_and_charges_measured_time():
     assert per_query_cost(2.0, cm=cm) == pytest.approx(0.002)
 
 
-@pytest.mark.parametrize("ua, qa, ub, qb, n", [
-    (10.0, 0.001, 0.0, 0.002, 10_000.0),  # A repays its 10 USD after 10k queries
-    (10.0, 0.003, 0.0, 0.002, math.inf),  # A's queries are dearer: never
-    (0.0, 0.003, 5.0, 0.002, 0.0),  # A is not dearer upfront: from the start
-])
+@pytest.mark.parametrize(
+    "ua, qa, ub, qb, n",
+    [
+        (10.0, 0.001, 0.0, 0.002, 10_000.0),  # A repays its 10 USD after 10k queries
+        (10.0, 0.003, 0.0, 0.002, math.inf),  # A's queries are dearer: never
+        (0.0, 0.003, 5.0, 0.002, 0.0),  # A is not dearer upfront: from the start
+    ],
+)
 def test_break_even(ua, qa, ub, qb, n):
     assert break_even_queries(ua, qa, ub, qb) == n
 
 
-@pytest.mark.parametrize("kwargs", [{"machine_usd_per_hour": -1.0}, {"batch_size": 0},
-                                    {"api_usd_per_m_prompt_tokens": -0.1}, {"machine_usd_per_hour": "1"}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"machine_usd_per_hour": -1.0},
+        {"batch_size": 0},
+        {"api_usd_per_m_prompt_tokens": -0.1},
+        {"machine_usd_per_hour": "1"},
+    ],
+)
 def test_bad_prices_are_refused_with_the_field_name(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         CostModel(**kwargs)
 
 
 def _rec(approach, latency, pt=100, ct=10):
-    return Record(approach, "q", "question", "v1", "?", "x", True, t_prefill=latency / 2, t_decode=latency / 2,
-                  prompt_tokens=pt, completion_tokens=ct)
+    return Record(
+        approach,
+        "q",
+        "question",
+        "v1",
+        "?",
+        "x",
+        True,
+        t_prefill=latency / 2,
+        t_decode=latency / 2,
+        prompt_tokens=pt,
+        completion_tokens=ct,
+    )
 
 
 def test_cost_table_charges_mean_machine_time_and_needs_every_upfront():

@@ -66,13 +66,16 @@ def _good_record(qa):
     return json.loads(Path(data_dir() / "qa.jsonl").read_text().splitlines()[0])
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("answer", None, "field 'answer'"),
-    ("aliases", "not-a-list", "field 'aliases' must be a list"),
-    ("answerable", "yes", "field 'answerable' must be true or false"),
-    ("question", "", "field 'question' must be a string"),
-    ("doc_ids", [], "field 'answer'"),  # answerable but no supporting doc
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("answer", None, "field 'answer'"),
+        ("aliases", "not-a-list", "field 'aliases' must be a list"),
+        ("answerable", "yes", "field 'answerable' must be true or false"),
+        ("question", "", "field 'question' must be a string"),
+        ("doc_ids", [], "field 'answer'"),  # answerable but no supporting doc
+    ],
+)
 def test_malformed_qa_record_is_named(tmp_path, qa, field, value, message):
     rec = _good_record(qa)
     rec[field] = value
@@ -84,10 +87,13 @@ def test_malformed_qa_record_is_named(tmp_path, qa, field, value, message):
     assert f"{path}:2" in str(err.value) and message in str(err.value)
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda r: r.pop("styled_answer"), "field 'styled_answer' is missing"),
-    (lambda r: r.update(extra=1), "unknown field(s) ['extra']"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda r: r.pop("styled_answer"), "field 'styled_answer' is missing"),
+        (lambda r: r.update(extra=1), "unknown field(s) ['extra']"),
+    ],
+)
 def test_missing_and_unknown_fields(tmp_path, qa, mutate, message):
     rec = _good_record(qa)
     mutate(rec)
@@ -122,14 +128,17 @@ def test_loading_does_not_modify_the_file(tmp_path, qa):
 GOOD_DOC = "---\nid: {id}\ntitle: A title\ntype: {type}\n---\n# A title\nSome text.\n"
 
 
-@pytest.mark.parametrize("text, message", [
-    ("# no front matter\n", "missing front matter"),
-    ("---\nid: doc\ntitle: T\ntype: policy\n", "not closed"),
-    (GOOD_DOC.format(id="other", type="policy"), "field 'id' is 'other'"),
-    (GOOD_DOC.format(id="doc", type="memo"), "field 'type' is 'memo'"),
-    ("---\nid: doc\ntitle: T\ntype: policy\nauthor: me\n---\nx\n", "field 'author'"),
-    ("---\nid: doc\ntitle: T\ntype: policy\n---\n\n", "no text"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("# no front matter\n", "missing front matter"),
+        ("---\nid: doc\ntitle: T\ntype: policy\n", "not closed"),
+        (GOOD_DOC.format(id="other", type="policy"), "field 'id' is 'other'"),
+        (GOOD_DOC.format(id="doc", type="memo"), "field 'type' is 'memo'"),
+        ("---\nid: doc\ntitle: T\ntype: policy\nauthor: me\n---\nx\n", "field 'author'"),
+        ("---\nid: doc\ntitle: T\ntype: policy\n---\n\n", "no text"),
+    ],
+)
 def test_malformed_document_is_named(tmp_path, text, message):
     (tmp_path / "doc.md").write_text(text)
     with pytest.raises(lk.DataError) as err:
@@ -142,14 +151,17 @@ def test_empty_corpus_folder(tmp_path):
         lk.load_kb("v1", root=tmp_path)
 
 
-@pytest.mark.parametrize("answer, ok", [
-    ("Refunds are possible for 23 days [refund-policy].", True),
-    (lk.ABSTENTION, True),
-    ("The fee is 47.80 EUR per month [pricing-plans].", True),  # a decimal point is not a sentence break
-    ("Refunds are possible for 23 days.", False),
-    ("Refunds are possible. Ask support [refund-policy].", False),
-    ("23 days [Refund Policy].", False),
-])
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        ("Refunds are possible for 23 days [refund-policy].", True),
+        (lk.ABSTENTION, True),
+        ("The fee is 47.80 EUR per month [pricing-plans].", True),  # a decimal point is not a sentence break
+        ("Refunds are possible for 23 days.", False),
+        ("Refunds are possible. Ask support [refund-policy].", False),
+        ("23 days [Refund Policy].", False),
+    ],
+)
 def test_house_style_checker(answer, ok):
     assert lk.check_house_style(answer).ok is ok
 

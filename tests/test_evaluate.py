@@ -1,4 +1,5 @@
 """Answer metrics on hand-worked cases, the shared Record, and the summary table."""
+
 import math
 
 import pytest
@@ -7,70 +8,96 @@ import labkit as lk
 from labkit.data import QARecord
 
 
-def qa_record(qid="q1", answer="23 days", aliases=("twenty-three days",), doc_ids=("refund-policy",),
-              answerable=True):
-    return QARecord(id=qid, question="How long is the refund window?", answer=answer if answerable else None,
-                    aliases=aliases if answerable else (), doc_ids=doc_ids if answerable else (),
-                    paraphrases_train=("p1",), paraphrases_heldout=("p2",), answerable=answerable,
-                    category="policy", changed_in_v2=False, answer_v2=answer if answerable else None,
-                    aliases_v2=(), doc_ids_v2=doc_ids if answerable else (), answerable_v2=answerable,
-                    styled_answer="x", styled_answer_v2=None)
+def qa_record(qid="q1", answer="23 days", aliases=("twenty-three days",), doc_ids=("refund-policy",), answerable=True):
+    return QARecord(
+        id=qid,
+        question="How long is the refund window?",
+        answer=answer if answerable else None,
+        aliases=aliases if answerable else (),
+        doc_ids=doc_ids if answerable else (),
+        paraphrases_train=("p1",),
+        paraphrases_heldout=("p2",),
+        answerable=answerable,
+        category="policy",
+        changed_in_v2=False,
+        answer_v2=answer if answerable else None,
+        aliases_v2=(),
+        doc_ids_v2=doc_ids if answerable else (),
+        answerable_v2=answerable,
+        styled_answer="x",
+        styled_answer_v2=None,
+    )
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("The fee is 47.80 EUR [pricing].", "fee is 47.80 eur"),
-    ("Opens at 07:30.", "opens at 07:30"),
-    ("1,000 seats [2]", "1,000 seats"),
-    ("  An   Apple!! ", "apple"),
-    ("twenty-three days", "twenty three days"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("The fee is 47.80 EUR [pricing].", "fee is 47.80 eur"),
+        ("Opens at 07:30.", "opens at 07:30"),
+        ("1,000 seats [2]", "1,000 seats"),
+        ("  An   Apple!! ", "apple"),
+        ("twenty-three days", "twenty three days"),
+    ],
+)
 def test_normalize(text, expected):
     assert lk.normalize(text) == expected
 
 
-@pytest.mark.parametrize("pred, golds, em", [
-    ("23 days.", ["23 days", "twenty-three days"], True),
-    ("Twenty-three days [refund-policy].", ["23 days", "twenty-three days"], True),  # alias, tag dropped
-    ("The 23 days", ["23 days"], True),  # article dropped
-    ("About 23 days", ["23 days"], False),
-    ("23", ["23 days"], False),
-    ("anything", [], False),  # no gold: never a match
-])
+@pytest.mark.parametrize(
+    "pred, golds, em",
+    [
+        ("23 days.", ["23 days", "twenty-three days"], True),
+        ("Twenty-three days [refund-policy].", ["23 days", "twenty-three days"], True),  # alias, tag dropped
+        ("The 23 days", ["23 days"], True),  # article dropped
+        ("About 23 days", ["23 days"], False),
+        ("23", ["23 days"], False),
+        ("anything", [], False),  # no gold: never a match
+    ],
+)
 def test_exact_match(pred, golds, em):
     assert lk.exact_match(pred, golds) is em
 
 
-@pytest.mark.parametrize("pred, golds, hit", [
-    ("You have 23 days to ask.", ["23 days"], True),
-    ("You have 123 days.", ["23 days"], False),  # whole words only
-    ("It costs 47.80 EUR per seat", ["47.80 EUR"], True),
-    ("It costs 47.8 EUR", ["47.80 EUR"], False),
-])
+@pytest.mark.parametrize(
+    "pred, golds, hit",
+    [
+        ("You have 23 days to ask.", ["23 days"], True),
+        ("You have 123 days.", ["23 days"], False),  # whole words only
+        ("It costs 47.80 EUR per seat", ["47.80 EUR"], True),
+        ("It costs 47.8 EUR", ["47.80 EUR"], False),
+    ],
+)
 def test_contains_gold(pred, golds, hit):
     assert lk.contains_gold(pred, golds) is hit
 
 
-@pytest.mark.parametrize("pred, golds, f1", [
-    ("23 days total", ["23 days"], 0.8),  # p = 2/3, r = 1 -> 2 * (2/3) / (5/3) = 0.8
-    ("23 days", ["23 days"], 1.0),
-    ("days", ["23 days"], 2 / 3),  # p = 1, r = 1/2
-    ("nothing here", ["23 days"], 0.0),
-    ("", ["23 days"], 0.0),
-    ("14 days", ["23 days", "14 days"], 1.0),  # best over aliases
-])
+@pytest.mark.parametrize(
+    "pred, golds, f1",
+    [
+        ("23 days total", ["23 days"], 0.8),  # p = 2/3, r = 1 -> 2 * (2/3) / (5/3) = 0.8
+        ("23 days", ["23 days"], 1.0),
+        ("days", ["23 days"], 2 / 3),  # p = 1, r = 1/2
+        ("nothing here", ["23 days"], 0.0),
+        ("", ["23 days"], 0.0),
+        ("14 days", ["23 days", "14 days"], 1.0),  # best over aliases
+    ],
+)
 def test_token_f1(pred, golds, f1):
     assert lk.token_f1(pred, golds) == pytest.approx(f1)
 
 
-@pytest.mark.parametrize("text, abstains", [
-    (lk.ABSTENTION, True),
-    ("I don't know.", True),
-    ("I don’t know", True),  # typographic apostrophe
-    ("The passages do not mention a price.", True),
-    ("The price is not specified.", True),
-    ("It is 23 days.", False),
-    ("Export is not available on the Basic plan.", False),
-])
+@pytest.mark.parametrize(
+    "text, abstains",
+    [
+        (lk.ABSTENTION, True),
+        ("I don't know.", True),
+        ("I don’t know", True),  # typographic apostrophe
+        ("The passages do not mention a price.", True),
+        ("The price is not specified.", True),
+        ("It is 23 days.", False),
+        ("Export is not available on the Basic plan.", False),
+    ],
+)
 def test_is_abstention(text, abstains):
     assert lk.is_abstention(text) is abstains
 
@@ -102,11 +129,13 @@ def test_score_unanswerable():
 
 def test_summarize_hand_worked_table():
     ans, unans = qa_record("a"), qa_record("u", answerable=False)
-    recs = [lk.score("rag", ans, "23 days", t_decode=1.0),  # right
-            lk.score("rag", ans, "I don't know", t_decode=2.0),  # over-cautious
-            lk.score("rag", ans, "9 days", t_decode=3.0),  # confidently wrong
-            lk.score("rag", unans, "I don't know", t_decode=4.0),  # right to refuse
-            lk.score("base", ans, "9 days")]
+    recs = [
+        lk.score("rag", ans, "23 days", t_decode=1.0),  # right
+        lk.score("rag", ans, "I don't know", t_decode=2.0),  # over-cautious
+        lk.score("rag", ans, "9 days", t_decode=3.0),  # confidently wrong
+        lk.score("rag", unans, "I don't know", t_decode=4.0),  # right to refuse
+        lk.score("base", ans, "9 days"),
+    ]
     t = lk.summarize(recs)
     assert list(t.index) == ["rag", "base"]
     row = t.loc["rag"]
@@ -156,8 +185,10 @@ def test_summarize_and_breakdown_reject_empty():
 
 
 def test_latency_breakdown_sums_stages():
-    recs = [lk.score("rag", qa_record(), "x", t_embed=0.001, t_search=0.002, t_prefill=0.3, t_decode=0.1),
-            lk.score("rag", qa_record(), "x", t_embed=0.003, t_search=0.002, t_prefill=0.1, t_decode=0.3)]
+    recs = [
+        lk.score("rag", qa_record(), "x", t_embed=0.001, t_search=0.002, t_prefill=0.3, t_decode=0.1),
+        lk.score("rag", qa_record(), "x", t_embed=0.003, t_search=0.002, t_prefill=0.1, t_decode=0.3),
+    ]
     t = lk.latency_breakdown(recs)
     assert t.loc["rag", "embed_ms"] == pytest.approx(2.0)
     assert t.loc["rag", "total_ms"] == pytest.approx(1e3 * recs[0].latency / 2 + 1e3 * recs[1].latency / 2)
@@ -167,7 +198,24 @@ def test_record_as_dict_has_every_field_and_latency():
     r = lk.score("base", qa_record(), "23 days", t_embed=0.1, t_decode=0.2)
     row = r.as_dict()
     assert row["latency"] == pytest.approx(0.3)
-    for key in ("approach", "qid", "phrasing", "kb_version", "em", "contains", "f1", "abstained",
-                "hallucinated", "cited", "citation_ok", "passages", "t_embed", "t_search", "t_prefill",
-                "t_decode", "prompt_tokens", "completion_tokens"):
+    for key in (
+        "approach",
+        "qid",
+        "phrasing",
+        "version",
+        "em",
+        "contains",
+        "f1",
+        "abstained",
+        "hallucinated",
+        "cited",
+        "citation_ok",
+        "passages",
+        "t_embed",
+        "t_search",
+        "t_prefill",
+        "t_decode",
+        "prompt_tokens",
+        "completion_tokens",
+    ):
         assert key in row

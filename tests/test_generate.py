@@ -40,12 +40,22 @@ def test_greedy_generation_repeats_exactly(tiny_lm):
 
 def test_answers_come_back_in_the_order_asked(tiny_lm):
     """chat_generate batches prompts by length; each answer must still land at its prompt's index."""
-    prompts = ["a much longer prompt than the others, with many more words in it", "one",
-               "a middle-sized prompt", "two words"]
+    prompts = [
+        "a much longer prompt than the others, with many more words in it",
+        "one",
+        "a middle-sized prompt",
+        "two words",
+    ]
     tok = tiny_lm.tokenizer
-    expected = [len(tok(tok.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
-                                                tokenize=False), add_special_tokens=False)["input_ids"])
-                for p in prompts]
+    expected = [
+        len(
+            tok(
+                tok.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True, tokenize=False),
+                add_special_tokens=False,
+            )["input_ids"]
+        )
+        for p in prompts
+    ]
     out = lk.chat_generate(tiny_lm, prompts, max_new_tokens=3, batch_size=2)
     assert [g.prompt_tokens for g in out] == expected
     assert expected != sorted(expected)  # the test would not notice a lost order otherwise
@@ -54,17 +64,17 @@ def test_answers_come_back_in_the_order_asked(tiny_lm):
 @pytest.mark.parametrize("batch_size", [1, 3, 8])
 def test_batched_answers_equal_each_prompt_generated_alone(tiny_lm, batch_size):
     """Shared-prefix cache, per-prompt prefill and left-padded batch decode change nothing but speed."""
-    prompts = ["one", "a much longer second prompt with many more words", "three words here", "x y",
-               "the fifth prompt"]
+    prompts = ["one", "a much longer second prompt with many more words", "three words here", "x y", "the fifth prompt"]
     system = "A shared system prompt that every prompt starts with."
     out = lk.chat_generate(tiny_lm, prompts, max_new_tokens=7, batch_size=batch_size, system=system)
     tok, model = tiny_lm.tokenizer, tiny_lm.model
     for p, g in zip(prompts, out):
-        ids = tok.apply_chat_template(as_messages(p, system), add_generation_prompt=True, return_tensors="pt",
-                                      return_dict=True)["input_ids"]
-        ref = model.generate(ids, max_new_tokens=7, do_sample=False, pad_token_id=tok.pad_token_id)[0, ids.shape[1]:]
+        ids = tok.apply_chat_template(
+            as_messages(p, system), add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )["input_ids"]
+        ref = model.generate(ids, max_new_tokens=7, do_sample=False, pad_token_id=tok.pad_token_id)[0, ids.shape[1] :]
         stops = [i for i, t in enumerate(ref.tolist()) if t in (tok.eos_token_id, tok.pad_token_id)]
-        assert g.text == tok.decode(ref[:stops[0]] if stops else ref, skip_special_tokens=True).strip()
+        assert g.text == tok.decode(ref[: stops[0]] if stops else ref, skip_special_tokens=True).strip()
         assert g.prompt_tokens == ids.shape[1]
 
 
@@ -92,6 +102,7 @@ def test_shared_prefix_is_prefilled_once_and_own_tokens_once(tiny_lm, monkeypatc
 @pytest.mark.parametrize("budget", [1, 64, 4096])
 def test_prefill_groups_and_padding_do_not_change_answers(tiny_lm, monkeypatch, budget, bucket):
     from labkit import generate
+
     prompts = ["one", "a much longer second prompt with many more words", "three words here", "x y"]
     ref = [g.text for g in lk.chat_generate(tiny_lm, prompts, max_new_tokens=6, batch_size=4)]
     monkeypatch.setattr(generate, "PREFILL_TOKENS", budget)

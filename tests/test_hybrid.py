@@ -4,9 +4,11 @@ import pytest
 from factories import load_rows, qa_row
 
 import labkit as lk
+from labkit.chunking import chunk_corpus
 from labkit.data import Document
 from labkit.hybrid import HYBRID_SYSTEM, HybridPipeline, RAFTConfig, make_raft_examples, oracle_chunk, raft_messages
-from labkit.rag import BM25Index, build_prompt, chunk_corpus
+from labkit.rag import build_prompt
+from labkit.retrieval import BM25Index
 
 DOCS = {
     "refund-policy": ("Refund policy", "Customers can request a refund within 23 days of purchase."),
@@ -20,11 +22,16 @@ DOCS = {
 
 @pytest.fixture()
 def qa(tmp_path):
-    return load_rows([qa_row("q1", "How many days do I have to request a refund?", "23 days", ["refund-policy"]),
-                      qa_row("q2", "What does the Team plan cost per seat?", "47.80 EUR", ["pricing"]),
-                      qa_row("q3", "When does phone support open?", "07:30", ["office-hours"]),
-                      qa_row("q4", "Which importer was added in version 3.2?", "zebracorn importer", ["release-3-2"]),
-                      qa_row("u1", "Who is the chief financial officer?", None)], tmp_path)
+    return load_rows(
+        [
+            qa_row("q1", "How many days do I have to request a refund?", "23 days", ["refund-policy"]),
+            qa_row("q2", "What does the Team plan cost per seat?", "47.80 EUR", ["pricing"]),
+            qa_row("q3", "When does phone support open?", "07:30", ["office-hours"]),
+            qa_row("q4", "Which importer was added in version 3.2?", "zebracorn importer", ["release-3-2"]),
+            qa_row("u1", "Who is the chief financial officer?", None),
+        ],
+        tmp_path,
+    )
 
 
 @pytest.fixture()
@@ -32,11 +39,18 @@ def index():
     return BM25Index(chunk_corpus([Document(i, t, "faq", b) for i, (t, b) in DOCS.items()]))
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"p_oracle": 1.5}, "p_oracle"), ({"p_oracle": -0.1}, "p_oracle"), ({"n_distractors": -1}, "n_distractors"),
-    ({"n_distractors": 0, "p_oracle": 0.8}, "no passage"), ({"distractors": "nearest"}, "distractors"),
-    ({"phrasings": ("question", "heldout")}, "held-out"), ({"phrasings": ()}, "phrasings"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"p_oracle": 1.5}, "p_oracle"),
+        ({"p_oracle": -0.1}, "p_oracle"),
+        ({"n_distractors": -1}, "n_distractors"),
+        ({"n_distractors": 0, "p_oracle": 0.8}, "no passage"),
+        ({"distractors": "nearest"}, "distractors"),
+        ({"phrasings": ("question", "heldout")}, "held-out"),
+        ({"phrasings": ()}, "phrasings"),
+    ],
+)
 def test_config_refuses_bad_values(kwargs, field):
     with pytest.raises(ValueError, match=field):
         RAFTConfig(**kwargs)
@@ -117,3 +131,35 @@ def test_hybrid_pipeline_runs_on_a_tiny_model(qa, index, tiny_lm):
     recs = lk.run_approach(HybridPipeline(tiny_lm, index, top_k=2, max_new_tokens=4), qa[:2], cache=False)
     assert len(recs) == 2 and all(len(r.passages) == 2 and r.prompt_tokens > 0 for r in recs)
     assert {r.approach for r in recs} == {"hybrid"} and recs[0].question == qa[0].paraphrases_heldout[0]
+
+
+@pytest.mark.parametrize("kind", ["hard", "random"])
+def test_pick_distractors_avoids_gold_documents_and_is_seeded(index, kind):
+    import random
+
+    pick = lambda seed: lk.pick_distractors(
+        "When does phone support open?", {"office-hours"}, index, 3, kind, random.Random(seed)
+    )
+    a = pick(0)
+    assert len(a) == 3 and len({c.id for c in a}) == 3 and all(c.doc_id != "office-hours" for c in a)
+    assert [c.id for c in pick(0)] == [c.id for c in a]  # the same rng seed, the same passages
+    if kind == "hard":  # the retriever's best non-gold hits, in its order
+        hits = index.search(["When does phone support open?"], k=len(index.chunks)).chunk_ids[0]
+        assert [c.id for c in a] == [h for h in hits if not h.startswith("office-hours")][:3]
+    with pytest.raises(ValueError, match="n_distractors"):
+        lk.pick_distractors("q", {"office-hours"}, index, len(index.chunks), kind, random.Random(0))
+    assert lk.pick_distractors("q", set(), index, 0, kind, random.Random(0)) == []
+
+
+def test_train_raft_trains_a_lora_adapter_on_the_raft_chats(qa, index, cache, one_thread):
+    from factories import FAST
+
+    examples = make_raft_examples(qa, index, RAFTConfig(n_distractors=1, seed=0))
+    cfg = lk.FinetuneConfig(**{**FAST, "tokens_per_step": 512, "epochs": 3})
+    res = lk.train_raft(lk.tiny_generator(seed=0), examples, cfg, progress=False, adapter="raft")
+    assert res.completed and not res.reused and res.method == "lora" and res.lm.adapter == "raft"
+    assert res.losses[-1] < res.losses[0]  # it learns the chats it was given
+    again = lk.train_raft(lk.tiny_generator(seed=0), examples, cfg, progress=False, adapter="raft")
+    assert again.reused and again.losses == res.losses  # cached under the data and the config
+    with pytest.raises(ValueError, match="no examples"):
+        lk.train_raft(lk.tiny_generator(seed=0), [], progress=False)

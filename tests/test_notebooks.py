@@ -3,6 +3,7 @@
 The sources (jupytext percent format) are what contributors edit; the .ipynb files carry the outputs
 nbval checks and GitHub shows. These tests need no kernel: nbval executes the notebooks separately.
 """
+
 import re
 from pathlib import Path
 
@@ -41,7 +42,8 @@ def test_source_and_notebook_are_in_sync(path):
     source = jupytext.read(path.with_suffix(".py"))
     executed = nbformat.read(path, as_version=4)
     assert _cells(source) == _cells(executed), (
-        f"{path.stem}.py and {path.name} differ: run `make notebook NB={path.stem}` to rebuild the notebook")
+        f"{path.stem}.py and {path.name} differ: run `make notebook NB={path.stem}` to rebuild the notebook"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -1,4 +1,5 @@
 """The evaluation protocol: a disjoint, stratified, stable split; the one harness and its cache; one closed book."""
+
 import inspect
 from collections import Counter
 
@@ -62,8 +63,10 @@ def test_wordings_and_questions(qa):
     q = qa[0]
     assert lk.wordings(q, "question") == [q.question]
     assert lk.wordings(q, "heldout") == list(q.paraphrases_heldout)
-    assert [w for _, w in lk.questions(qa[:2], "train", per_record=None)] == [*qa[0].paraphrases_train,
-                                                                              *qa[1].paraphrases_train]
+    assert [w for _, w in lk.questions(qa[:2], "train", per_record=None)] == [
+        *qa[0].paraphrases_train,
+        *qa[1].paraphrases_train,
+    ]
     assert len(lk.questions(qa[:3], "train")) == 3  # default: one wording per question
     with pytest.raises(ValueError, match="phrasing"):
         lk.wordings(q, "other")

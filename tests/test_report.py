@@ -1,4 +1,5 @@
 """What notebooks show: the results box escapes text, the answers table lines up, the rate chart has intervals."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -13,10 +14,19 @@ def test_results_box_escapes_labels_and_values():
 
 
 def test_answers_table_lines_up_gold_and_each_approach(tmp_path):
-    qa = load_rows([qa_row("q1", "How long?", "23 days", ["d"]), qa_row("u1", "Who?", None),
-                    qa_row("q2", "How much?", "5 EUR", ["d"])], tmp_path)
-    recs = [lk.score(a, q, text, phrasing="heldout", question=q.paraphrases_heldout[0])
-            for a, text in (("base", "no idea"), ("rag", "23 days")) for q in qa]
+    qa = load_rows(
+        [
+            qa_row("q1", "How long?", "23 days", ["d"]),
+            qa_row("u1", "Who?", None),
+            qa_row("q2", "How much?", "5 EUR", ["d"]),
+        ],
+        tmp_path,
+    )
+    recs = [
+        lk.score(a, q, text, phrasing="heldout", question=q.paraphrases_heldout[0])
+        for a, text in (("base", "no idea"), ("rag", "23 days"))
+        for q in qa
+    ]
     table = lk.answers_table(recs, qa)
     assert list(table.columns) == ["gold", "base", "rag"]
     assert list(table.index) == [qa[0].paraphrases_heldout[0], qa[2].paraphrases_heldout[0]]  # answerable only

@@ -1,23 +1,39 @@
 """The side-by-side panel without a browser: compare() -> Records, escaping, highlighting, the callback."""
+
 import pytest
 from factories import Fixed, load_rows, qa_row
 
 import labkit as lk
+from labkit.chunking import chunk_corpus
 from labkit.data import Document
-from labkit.rag import BM25Index, RAGConfig, RAGPipeline, chunk_corpus
+from labkit.rag import RAGConfig, RAGPipeline
+from labkit.retrieval import BM25Index
 from labkit.side_by_side import Panel, System, compare, find_qa, highlight, render_html, static_table
 
 XSS = "<script>alert(1)</script>"
-DOCS = {"refund-policy": ("Refund policy", "Customers can request a refund within 23 days of purchase."),
-        "pricing": ("Pricing", "The Team plan costs 47.80 EUR per seat per month.")}
+DOCS = {
+    "refund-policy": ("Refund policy", "Customers can request a refund within 23 days of purchase."),
+    "pricing": ("Pricing", "The Team plan costs 47.80 EUR per seat per month."),
+}
 
 
 @pytest.fixture()
 def qa(tmp_path):
-    return load_rows([qa_row("q1", "How many days do I have to request a refund?", "23 days", ["refund-policy"],
-                             answer_v2="30 days", train=["Quick one: How many days do I have to request a refund?"],
-                             heldout=["Tell me: How many days do I have to request a refund?"]),
-                      qa_row("q2", "What does the Team plan cost per seat?", "47.80 EUR", ["pricing"])], tmp_path)
+    return load_rows(
+        [
+            qa_row(
+                "q1",
+                "How many days do I have to request a refund?",
+                "23 days",
+                ["refund-policy"],
+                answer_v2="30 days",
+                train=["Quick one: How many days do I have to request a refund?"],
+                heldout=["Tell me: How many days do I have to request a refund?"],
+            ),
+            qa_row("q2", "What does the Team plan cost per seat?", "47.80 EUR", ["pricing"]),
+        ],
+        tmp_path,
+    )
 
 
 @pytest.fixture()
@@ -28,8 +44,12 @@ def index():
 def four_systems(index):
     rag = Fixed("rag", "23 days [refund-policy].", ["refund-policy#0"])
     rag.retriever = index  # passage_texts reads the retriever's chunks
-    return [System("base", Fixed("base", "I think 14 days.")), System("rag", rag),
-            System("ft", Fixed("ft", "23 days [refund-policy].")), System("hybrid", Fixed("hybrid", XSS))]
+    return [
+        System("base", Fixed("base", "I think 14 days.")),
+        System("rag", rag),
+        System("ft", Fixed("ft", "23 days [refund-policy].")),
+        System("hybrid", Fixed("hybrid", XSS)),
+    ]
 
 
 def test_compare_scores_each_system_against_the_gold(qa, index):
@@ -43,13 +63,18 @@ def test_compare_scores_each_system_against_the_gold(qa, index):
 
 def test_version_toggle_scores_against_v2_gold(qa, index):
     recs = compare(qa[0].question, four_systems(index), qa, "v2")
-    assert all(r.kb_version == "v2" for r in recs)
+    assert all(r.version == "v2" for r in recs)
     assert not any(r.contains for r in recs)  # gold is now 30 days; every fixed answer says 23
 
 
-@pytest.mark.parametrize("question, phrasing", [("quick one: how many days do I have to request a refund?", "train"),
-                                                ("Tell me: How many days do I have to request a refund?", "heldout"),
-                                                ("Something else entirely?", "typed")])
+@pytest.mark.parametrize(
+    "question, phrasing",
+    [
+        ("quick one: how many days do I have to request a refund?", "train"),
+        ("Tell me: How many days do I have to request a refund?", "heldout"),
+        ("Something else entirely?", "typed"),
+    ],
+)
 def test_find_qa_matches_every_wording(qa, question, phrasing):
     rec, got = find_qa(question, qa)
     assert got == phrasing and (rec is None) == (phrasing == "typed")
@@ -65,13 +90,16 @@ def test_typed_question_is_unscored_and_everything_is_escaped(qa, index):
     assert "no gold" in page
 
 
-@pytest.mark.parametrize("text, needles, expected", [
-    ("Refunds within 23 days <b>", ["23 days"], "Refunds within <mark>23 days</mark> &lt;b&gt;"),
-    ("a&b costs 47.80 EUR", ["47.80 EUR", "47.80"], "a&amp;b costs <mark>47.80 EUR</mark>"),  # overlaps merge
-    ("AMP amp", ["amp"], "<mark>AMP</mark> <mark>amp</mark>"),  # case-insensitive, every occurrence
-    ("x <script>", ["script"], "x &lt;<mark>script</mark>&gt;"),  # escaped around the mark, never raw
-    ("nothing here", ["zzz", ""], "nothing here"),
-])
+@pytest.mark.parametrize(
+    "text, needles, expected",
+    [
+        ("Refunds within 23 days <b>", ["23 days"], "Refunds within <mark>23 days</mark> &lt;b&gt;"),
+        ("a&b costs 47.80 EUR", ["47.80 EUR", "47.80"], "a&amp;b costs <mark>47.80 EUR</mark>"),  # overlaps merge
+        ("AMP amp", ["amp"], "<mark>AMP</mark> <mark>amp</mark>"),  # case-insensitive, every occurrence
+        ("x <script>", ["script"], "x &lt;<mark>script</mark>&gt;"),  # escaped around the mark, never raw
+        ("nothing here", ["zzz", ""], "nothing here"),
+    ],
+)
 def test_highlight_escapes_then_marks(text, needles, expected):
     assert highlight(text, needles) == expected
 
@@ -97,7 +125,7 @@ def test_panel_callback_without_a_browser(qa, index):
     panel.typed.value, panel.version.value = "", "v2"
     panel.pick.value = qa[0].question
     recs = panel.run()
-    assert [r.kb_version for r in recs] == ["v2"] * 4 and recs[0].qid == "q1"
+    assert [r.version for r in recs] == ["v2"] * 4 and recs[0].qid == "q1"
 
 
 def test_system_v2_none_means_stale_and_bad_approach_is_refused(index):
@@ -118,8 +146,10 @@ def test_system_v2_none_means_stale_and_bad_approach_is_refused(index):
 
 
 def test_real_pipelines_on_a_tiny_model(qa, index, tiny_lm):
-    systems = [System("base", lk.ClosedBook(tiny_lm, max_new_tokens=4)),
-               System("rag", RAGPipeline(tiny_lm, index, RAGConfig(top_k=1, max_new_tokens=4)))]
+    systems = [
+        System("base", lk.ClosedBook(tiny_lm, max_new_tokens=4)),
+        System("rag", RAGPipeline(tiny_lm, index, RAGConfig(top_k=1, max_new_tokens=4))),
+    ]
     texts = {}
     recs = compare(qa[1].question, systems, qa, "v1", texts)
     assert [r.approach for r in recs] == ["base", "rag"]

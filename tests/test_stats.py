@@ -1,4 +1,5 @@
 """Intervals and verdicts: Wilson against the textbook formula, paired bootstrap, when a claim may be called."""
+
 import math
 
 import numpy as np
@@ -41,13 +42,16 @@ def test_rate_formats_value_interval_and_counts():
     assert rate([]).n == 0 and str(rate([])) == "n/a (n = 0)"
 
 
-@pytest.mark.parametrize("a, b, expected", [
-    ([1] * 40 + [0] * 60, [0] * 100, "holds"),                     # 40 points ahead on every resample
-    ([0] * 100, [1] * 40 + [0] * 60, "does not hold"),
-    ([1, 0] * 50, [0, 1] * 50, "not resolved at n = 100"),           # same rate, different questions
-    ([1] * 3 + [0] * 97, [1] * 2 + [0] * 98, "not resolved at n = 100"),  # one question apart
-    ([1] * 50, [1] * 50, "not resolved at n = 50"),                  # identical: difference exactly 0
-])
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [
+        ([1] * 40 + [0] * 60, [0] * 100, "holds"),  # 40 points ahead on every resample
+        ([0] * 100, [1] * 40 + [0] * 60, "does not hold"),
+        ([1, 0] * 50, [0, 1] * 50, "not resolved at n = 100"),  # same rate, different questions
+        ([1] * 3 + [0] * 97, [1] * 2 + [0] * 98, "not resolved at n = 100"),  # one question apart
+        ([1] * 50, [1] * 50, "not resolved at n = 50"),  # identical: difference exactly 0
+    ],
+)
 def test_verdict_calls_a_claim_only_when_the_interval_excludes_zero(a, b, expected):
     v = verdict(a, b)
     assert v.text == expected
@@ -88,10 +92,16 @@ def test_paired_diff_rejects_unpaired_input():
         paired_diff([1], [0], statistic="mode")
 
 
-@pytest.mark.parametrize("a, b, hib, expected", [
-    (2.0, 70.0, False, "holds"), (70.0, 2.0, False, "does not hold"), (1.0, 1.3, False, "not resolved (one run each)"),
-    (10.0, 5.0, True, "holds"), (0.0, 0.0, True, "not resolved (one run each)"),
-])
+@pytest.mark.parametrize(
+    "a, b, hib, expected",
+    [
+        (2.0, 70.0, False, "holds"),
+        (70.0, 2.0, False, "does not hold"),
+        (1.0, 1.3, False, "not resolved (one run each)"),
+        (10.0, 5.0, True, "holds"),
+        (0.0, 0.0, True, "not resolved (one run each)"),
+    ],
+)
 def test_verdict_once_needs_a_clear_factor(a, b, hib, expected):
     assert verdict_once(a, b, higher_is_better=hib) == expected
 

@@ -1,4 +1,5 @@
 """The workbook's recipes on a tiny model: epochs chosen on dev, a continued adapter, the same systems twice."""
+
 import pytest
 import torch
 from factories import load_rows, numbered, qa_row
@@ -40,8 +41,9 @@ def test_knowledge_update_starts_from_the_v1_adapter(tmp_path, cache):
     v1 = _adapter_state(choice.lm)
     cfg = lk.FinetuneConfig(**{**FAST, "epochs": 1, "lr": 1e-9})  # a step too small to move the weights
     updated, urun = lk.knowledge_update(lm, qa, run, choice, cfg=cfg)
-    after = {n.replace(f".{updated.lm.adapter}.", f".{choice.lm.adapter}."): p
-             for n, p in _adapter_state(updated.lm).items()}
+    after = {
+        n.replace(f".{updated.lm.adapter}.", f".{choice.lm.adapter}."): p for n, p in _adapter_state(updated.lm).items()
+    }
     assert all(torch.allclose(v1[n], after[n], atol=1e-6) for n in v1)  # continued, not a fresh adapter
     assert urun.steps >= 1 and updated.name == "ft updated"
 
@@ -57,13 +59,12 @@ def test_init_from_must_be_a_lora_adapter_folder(tmp_path, cache):
 def test_rag_recipe_is_the_same_system_twice(tmp_path, cache):
     lm, _, _ = _setup(tmp_path, cache)
     docs = [Document(f"doc{i}", f"Doc {i}", "faq", f"Fact {i}: the value is {i} days. " * 3) for i in range(6)]
-    rows = [qa_row(f"a{i:03d}", f"What is the value of fact {i % 6}?", f"{i % 6} days", [f"doc{i % 6}"])
-            for i in range(24)] + [qa_row(f"u{i}", f"Unknown {i}?", None) for i in range(6)]
+    rows = [
+        qa_row(f"a{i:03d}", f"What is the value of fact {i % 6}?", f"{i % 6} days", [f"doc{i % 6}"]) for i in range(24)
+    ] + [qa_row(f"u{i}", f"Unknown {i}?", None) for i in range(6)]
     split = lk.split_qa(load_rows(rows, tmp_path), min_test_answerable=10)
 
-    class Words:  # a tiny deterministic embedder with the SentenceTransformer interface
-        labkit_name = "words-16"
-
+    class Words:  # a tiny deterministic model with the SentenceTransformer interface
         def encode(self, texts, **_):
             import numpy as np
 
@@ -73,8 +74,8 @@ def test_rag_recipe_is_the_same_system_twice(tmp_path, cache):
                     out[i, sum(map(ord, w)) % 16] += 1
             return out / np.linalg.norm(out, axis=1, keepdims=True)
 
-    retriever = lk.build_retriever(docs, Words())
+    retriever = lk.build_retriever(docs, lk.Embedder(Words(), "words-16", "test"))
     a, table = lk.tuned_rag(lm, retriever, split, ks=(1, 2))
-    b, _ = lk.tuned_rag(lm, lk.build_retriever(docs, Words()), split, ks=(1, 2))
+    b, _ = lk.tuned_rag(lm, lk.build_retriever(docs, lk.Embedder(Words(), "words-16", "test")), split, ks=(1, 2))
     assert a.fingerprint() == b.fingerprint() and a.cfg.top_k in (1, 2) and list(table.index) == [1, 2]
     assert -1 <= a.cfg.min_score <= 1  # a cosine threshold chosen on train + dev

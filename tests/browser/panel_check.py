@@ -14,6 +14,7 @@ when both are present and skips otherwise.
 
 Introduced in 04_side_by_side.ipynb (its panel).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,18 +53,31 @@ def _free_port() -> int:
 def _write_notebook(folder: Path) -> Path:
     import nbformat as nbf
 
-    nb = nbf.v4.new_notebook(cells=[nbf.v4.new_code_cell(c) for c in NOTEBOOK_CELLS],
-                             metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    nb = nbf.v4.new_notebook(
+        cells=[nbf.v4.new_code_cell(c) for c in NOTEBOOK_CELLS],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+    )
     path = folder / "panel.ipynb"
     nbf.write(nb, path)
     return path
 
 
 def _start_lab(folder: Path, port: int) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-           "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={folder}",
-           "--ServerApp.disable_check_xsrf=True", "--LabApp.news_url=None",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        f"--ServerApp.root_dir={folder}",
+        "--ServerApp.disable_check_xsrf=True",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -90,9 +104,18 @@ def check(screenshot: Path | None = None, timeout_s: float = 240) -> dict:
     seen: dict = {"dialogs": []}
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
+            )
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
             page.goto(f"http://127.0.0.1:{port}/lab/tree/panel.ipynb", timeout=60_000)
@@ -111,8 +134,9 @@ def check(screenshot: Path | None = None, timeout_s: float = 240) -> dict:
             except Exception:
                 if screenshot:
                     page.screenshot(path=str(screenshot.with_suffix(".fail.png")), full_page=True)
-                raise AssertionError("the panel did not render; notebook text:\n"
-                                     + page.locator(".jp-Notebook").inner_text()[-3000:]) from None
+                raise AssertionError(
+                    "the panel did not render; notebook text:\n" + page.locator(".jp-Notebook").inner_text()[-3000:]
+                ) from None
             seen["widgets"] = {
                 "dropdown": page.locator(".widget-dropdown select").count(),
                 "text": page.locator(".widget-text input").count(),
