@@ -26,10 +26,12 @@ setup: $(BIN)/.installed
 lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_setup_and_tour.ipynb  # root: containers
 
-# Unit tests, doctests, the notebooks' sync and cleanliness checks, then every notebook under nbval.
+# Unit tests, doctests, the notebooks' sync and cleanliness checks, every notebook under nbval, then the
+# panel in a real browser (last: it reuses what the notebooks trained; skipped without Chromium, except in CI).
 test: setup lint
 	$(BIN)/python -m pytest tests labkit notebooks --doctest-modules --ignore-glob='notebooks/*.py' \
-		--nbval-lax --nbval-current-env
+		--nbval-lax --nbval-current-env -m "not browser"
+	$(BIN)/python -m pytest tests -m browser -rs
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check labkit tests benchmarks notebooks
@@ -38,10 +40,9 @@ lint: $(BIN)/.installed
 test-fast: $(BIN)/.installed
 	$(BIN)/python -m pytest tests -m "not slow"
 
-# The panel in JupyterLab in headless Chromium. Needs the OS's Chromium (Debian: apt install chromium).
+# Notebook 04's panel in JupyterLab in headless Chromium. Needs the OS's Chromium (Debian: apt install chromium).
 test-browser: setup
-	$(BIN)/python -m pip install --quiet -e ".[test,browser]"
-	$(BIN)/python -m pytest tests -m browser
+	$(BIN)/python -m pytest tests -m browser -rs
 
 # Edit notebooks/NN_name.py (the source), then rebuild and re-execute its notebook in place:
 #   make notebook NB=01_rag      (or `make notebooks` for all, in the workbook's order)

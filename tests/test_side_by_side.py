@@ -165,22 +165,31 @@ def test_panel_button_label_is_never_cut_off(qa, index):
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_panel_renders_and_escapes_in_jupyterlab_in_a_real_browser(tmp_path):
-    """The panel in JupyterLab, headless Chromium driven by Playwright (tests/browser/panel_check.py).
+def test_panel_renders_and_escapes_in_jupyterlab_in_a_real_browser():
+    """Notebook 04's panel in JupyterLab, headless Chromium driven by Playwright (tests/browser/panel_check.py).
 
-    Skipped unless both are installed: `pip install -e .[browser]` and Debian's `chromium`.
+    Needs `pip install -e .[test]` (Playwright, no browser download) and Debian's `chromium`: skipped without
+    them, except under CI=true, where .ci/run installs Chromium and a missing piece is a failure. The
+    screenshot stays in build/panel-check/panel.png. `make test` runs this after the notebooks, so their
+    adapters are in the cache; from an empty cache it trains them first (minutes).
     """
     import importlib.util
+    import os
     import sys
     from pathlib import Path
 
-    pytest.importorskip("playwright")
+    def missing(what):
+        (pytest.fail if os.environ.get("CI") == "true" else pytest.skip)(f"{what} (CI=true: required)")
+
+    if importlib.util.find_spec("playwright") is None:
+        missing("no Playwright: pip install -e .[test]")
     sys.path.insert(0, str(Path(__file__).parent / "browser"))
     import panel_check
 
     if not Path(panel_check.CHROMIUM).exists():
-        pytest.skip("no Chromium (Debian: apt install chromium)")
-    assert importlib.util.find_spec("jupyterlab") is not None
-    seen = panel_check.check(screenshot=tmp_path / "panel.png")
-    assert (tmp_path / "panel.png").stat().st_size > 10_000
-    assert seen["widgets"]["toggle_buttons"] == 2 and not seen["xss_ran"]
+        missing("no Chromium (Debian: apt install chromium)")
+    out = Path(__file__).resolve().parent.parent / "build" / "panel-check"
+    out.mkdir(parents=True, exist_ok=True)
+    seen = panel_check.check(screenshot=out / "panel.png")
+    assert (out / "panel.png").stat().st_size > 10_000
+    assert seen["systems"] == ["base", "rag", "ft", "hybrid"] and not seen["xss_ran"]

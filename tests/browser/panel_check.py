@@ -1,11 +1,12 @@
 """The comparison panel in JupyterLab, in a real browser (headless Chromium driven by Playwright).
 
 What it checks, end to end, with the real models:
-  1. JupyterLab opens a notebook that builds ``lk.Panel`` (base and RAG systems, real model and index);
-  2. the ipywidgets panel renders (dropdown, text box, v1/v2 toggle, run button);
-  3. typing a question that contains ``<script>`` and clicking *Ask all ...* shows that text literally in the
-     results, with no script element created and no dialog opened (model output and typed text are
-     HTML-escaped);
+  1. JupyterLab opens notebook 04's own cells up to its panel (base, RAG, fine-tuned and hybrid, built by
+     the workbook's recipes: from the artifact cache when the notebooks ran before, else trained first);
+  2. the ipywidgets panel renders (dropdown, text box, v1/v2 toggle, the whole "Ask all 4 systems" label);
+  3. typing a question that contains ``<script>`` and clicking the button shows four answers, one per
+     system, and that text literally, with no script element created and no dialog opened (model output
+     and typed text are HTML-escaped);
   4. a screenshot is saved for the record.
 
 Run: ``python tests/browser/panel_check.py [--screenshot PATH]`` (needs ``pip install playwright`` and a
@@ -32,16 +33,19 @@ from pathlib import Path
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 TYPED = "Who is <script>window.__xss = 1</script> Tessavik's CEO?"
 
-NOTEBOOK_CELLS = [
-    "import labkit as lk; env = lk.setup(seed=0)",
-    "lm, emb = lk.load_generator(), lk.load_embedder()\n"
-    "qa = lk.load_qa()[:6]\n"
-    "index = lk.DenseIndex.build(lk.chunk_corpus(lk.load_kb('v1')), emb)\n"
-    "systems = [lk.System('base', lk.ClosedBook(lm, max_new_tokens=16)),\n"
-    "           lk.System('rag', lk.RAGPipeline(lm, index, lk.RAGConfig(top_k=2, max_new_tokens=16)))]\n"
-    "panel = lk.Panel(systems, qa)\n"
-    "panel",
-]
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "04_side_by_side.ipynb"
+SYSTEMS = ["base", "rag", "ft", "hybrid"]
+
+
+def panel_cells(notebook: Path = NOTEBOOK) -> list[str]:
+    """The notebook's code cells, in order, up to and including the one that displays the panel."""
+    import nbformat as nbf
+
+    cells = [c.source for c in nbf.read(notebook, as_version=4).cells if c.cell_type == "code"]
+    last = next((i for i, src in enumerate(cells) if "lk.Panel(" in src and src.rstrip().endswith("panel")), None)
+    if last is None:
+        raise ValueError(f"{notebook}: no code cell builds and displays lk.Panel(...) as its last line")
+    return cells[: last + 1]
 
 
 def _free_port() -> int:
@@ -54,7 +58,7 @@ def _write_notebook(folder: Path) -> Path:
     import nbformat as nbf
 
     nb = nbf.v4.new_notebook(
-        cells=[nbf.v4.new_code_cell(c) for c in NOTEBOOK_CELLS],
+        cells=[nbf.v4.new_code_cell(c) for c in panel_cells()],
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
     )
     path = folder / "panel.ipynb"
@@ -93,7 +97,7 @@ def _start_lab(folder: Path, port: int) -> subprocess.Popen:
     raise RuntimeError("JupyterLab did not answer within 60 s")
 
 
-def check(screenshot: Path | None = None, timeout_s: float = 240) -> dict:
+def check(screenshot: Path | None = None, timeout_s: float = 900) -> dict:
     """Drive the panel in JupyterLab; return what was observed (raises AssertionError on a failure)."""
     from playwright.sync_api import sync_playwright
 
@@ -143,10 +147,18 @@ def check(screenshot: Path | None = None, timeout_s: float = 240) -> dict:
                 "toggle_buttons": page.locator(".widget-toggle-button").count(),
                 "button": page.locator(".widget-button").inner_text(),
             }
+            # The notebook's own panel.run() shows a first question's table; wait for it, then ask ours.
+            page.locator(".widget-html-content table").first.wait_for(timeout=timeout_s * 1000)
             page.fill(".widget-text input", TYPED)
             page.click(".widget-button")
-            results = page.locator(".widget-html-content table")
-            results.first.wait_for(timeout=timeout_s * 1000)
+            page.wait_for_function(
+                "t => [...document.querySelectorAll('.widget-html-content')].some(e => e.innerText.includes(t))",
+                arg="window.__xss = 1",
+                timeout=timeout_s * 1000,
+            )
+            rows = page.locator(".widget-html-content table tr").all()[1:]  # the header row first
+            seen["systems"] = [r.locator("td").first.inner_text().strip() for r in rows]
+            seen["answers"] = [r.locator("td").nth(1).inner_text().strip() for r in rows]
             seen["results_text"] = page.locator(".widget-html-content").inner_text()
             seen["xss_ran"] = page.evaluate("window.__xss === 1")
             seen["script_elements_in_results"] = page.locator(".widget-html-content script").count()
@@ -162,7 +174,8 @@ def check(screenshot: Path | None = None, timeout_s: float = 240) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
     w = seen["widgets"]
     assert w["dropdown"] == 1 and w["text"] == 1 and w["toggle_buttons"] == 2, w
-    assert w["button"].startswith("Ask all"), w  # the whole label, not cut off
+    assert w["button"].strip() == f"Ask all {len(SYSTEMS)} systems", w  # the whole label, not cut off
+    assert seen["systems"] == SYSTEMS and len(seen["answers"]) == len(SYSTEMS), seen["systems"]
     assert "<script>window.__xss = 1</script>" in seen["results_text"], seen["results_text"][:500]
     assert not seen["xss_ran"] and seen["script_elements_in_results"] == 0 and not seen["dialogs"], seen
     return seen
