@@ -40,6 +40,7 @@ __all__ = [
     "workbook_split",
     "build_retriever",
     "rag_threshold",
+    "threshold_scores",
     "tuned_rag",
     "knowledge_examples",
     "EpochChoice",
@@ -93,10 +94,18 @@ def rag_threshold(retriever, split: Split, keep: float = 0.95) -> float:
 
     Introduced in 01_rag.ipynb.
     """
+    conf, ok = threshold_scores(retriever, split)
+    return pick_threshold(conf[ok], conf[~ok], keep=keep)
+
+
+def threshold_scores(retriever, split: Split) -> tuple[np.ndarray, np.ndarray]:
+    """What ``rag_threshold`` chooses from: top-1 confidence of every train and dev wording, and which
+    of them are answerable. Both ``(n_wordings,)``. Introduced in 01_rag.ipynb.
+    """
     pairs = [p for ph in PHRASINGS for p in questions(split.train + split.dev, ph, per_record=None)]
     conf = retriever.search([q for _, q in pairs], k=1).confidence  # (n_wordings,) top-1 cosine
     ok = np.array([rec.answerable for rec, _ in pairs])
-    return pick_threshold(conf[ok], conf[~ok], keep=keep)
+    return conf, ok
 
 
 def tuned_rag(lm, retriever, split: Split, ks=RAG_KS):

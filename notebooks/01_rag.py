@@ -218,9 +218,7 @@ lat.round(2)
 # %%
 retriever = lk.build_retriever(docs, embedder)   # = `fused` above, as every later notebook builds it
 threshold = lk.rag_threshold(retriever, split)
-tune = [p for ph in lk.PHRASINGS for p in lk.questions(split.train + split.dev, ph, per_record=None)]
-conf = retriever.search([w for _, w in tune], k=1).confidence
-ok = np.array([rec.answerable for rec, _ in tune])
+conf, ok = lk.threshold_scores(retriever, split)   # top-1 cosine of every train/dev wording, answerable?
 plt.figure(figsize=(6, 2.8))
 bins = np.linspace(0, 1, 41)
 plt.hist(conf[ok], bins=bins, alpha=0.6, density=True, label="answerable")
