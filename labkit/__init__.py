@@ -27,7 +27,12 @@ from .finetune import *
 from .hybrid import *
 from .side_by_side import *
 from .cost import *
+from .prices import *
 from .workbook import *
+from .scale import *
+from .vectordb import *
+from .deploy import *
+from .decide import *
 from .report import *
 
 __version__ = "0.1.0"

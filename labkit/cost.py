@@ -1,9 +1,11 @@
-"""What an approach costs, from measured timings: upfront (index or training), per query, break-even.
+"""What an approach costs, from measured timings: upfront (index or training), per query, break-even,
+and over months of queries and knowledge updates.
 
-Every number here is a measured duration times a price. The prices are the only assumptions and they
-all live in one place, :class:`CostModel`, so a learner can put in their own.
+Every number here is a measured duration or token count times a price. The prices are the only
+assumptions and they all live in one place, :class:`CostModel` (read from ``data/prices.csv`` by
+``lk.load_prices``), so a learner can put in their own.
 
-Introduced in 04_side_by_side.ipynb.
+Introduced in 04_side_by_side.ipynb; cost over time in 05_cost_and_scale.ipynb.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ __all__ = [
     "break_even_queries",
     "throughput",
     "cost_table",
+    "CostProfile",
+    "Usage",
+    "monthly_cost",
+    "cost_over_time",
+    "cheapest",
+    "cheapest_plane",
+    "cost_profiles",
 ]
 
 SECONDS_PER_HOUR = 3600.0
@@ -48,6 +57,13 @@ class CostModel:
     # our own machine. None = self-hosted (the default; the lab runs everything locally).
     api_usd_per_m_prompt_tokens: float | None = None  # USD per 1e6 prompt (input) tokens
     api_usd_per_m_completion_tokens: float | None = None  # USD per 1e6 completion (output) tokens
+    # USD per month for hosting the vector index, billed to approaches that retrieve (CostProfile.uses_index).
+    # 0 = the index lives in the serving process (faiss, as in this lab); a managed vector database bills
+    # a monthly minimum (data/prices.csv has one, with its source).
+    vector_db_usd_per_month: float = 0.0
+    # Optional: a hosted embedding API per million tokens embedded (queries, re-indexed documents). None =
+    # the embedder runs on the machine (its time is in the measured seconds).
+    embed_api_usd_per_m_tokens: float | None = None
 
     def __post_init__(self):
         if not (isinstance(self.machine_usd_per_hour, (int, float)) and self.machine_usd_per_hour >= 0):
@@ -58,7 +74,12 @@ class CostModel:
             raise ValueError(
                 f"CostModel.batch_size must be an int >= 1 (queries generated together), got {self.batch_size!r}"
             )
-        for name in ("api_usd_per_m_prompt_tokens", "api_usd_per_m_completion_tokens"):
+        if not (isinstance(self.vector_db_usd_per_month, (int, float)) and self.vector_db_usd_per_month >= 0):
+            raise ValueError(
+                "CostModel.vector_db_usd_per_month must be a price >= 0 in USD/month, "
+                f"got {self.vector_db_usd_per_month!r}"
+            )
+        for name in ("api_usd_per_m_prompt_tokens", "api_usd_per_m_completion_tokens", "embed_api_usd_per_m_tokens"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float)) and value >= 0):
                 raise ValueError(
@@ -197,3 +218,157 @@ def cost_table(records, upfront_s: dict[str, float], cm: CostModel | None = None
             }
         )
     return pd.DataFrame(rows).set_index("approach")
+
+
+# --- cost over time (notebook 05) ------------------------------------------------------------------
+@dataclass
+class CostProfile:
+    """What one approach was measured to cost: the inputs of ``cost_over_time``. Seconds are machine time.
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+
+    upfront_s: float  # before the first answer: building the index, training (0 for the base model)
+    s_per_query: float  # machine seconds per query at CostModel.batch_size
+    update_s: float = 0.0  # absorbing one knowledge update: re-indexing, or training the fine-tune again
+    uses_index: bool = False  # retrieves from a vector index (billed CostModel.vector_db_usd_per_month)
+    prompt_tokens: float = 0.0  # per query (billed only with a hosted LLM API price)
+    completion_tokens: float = 0.0
+    embed_tokens_per_query: float = 0.0  # the query embedded (billed only with a hosted embedding price)
+    embed_tokens_per_update: float = 0.0  # the documents re-embedded by one update
+
+    def __post_init__(self):
+        for f in ("upfront_s", "s_per_query", "update_s", "prompt_tokens", "completion_tokens",
+                  "embed_tokens_per_query", "embed_tokens_per_update"):  # fmt: skip
+            v = getattr(self, f)
+            if not isinstance(v, (int, float)) or math.isnan(v) or v < 0:
+                raise ValueError(f"CostProfile.{f} must be a number >= 0 (measured), got {v!r}")
+
+
+@dataclass
+class Usage:
+    """A deployment to price: query volume and how often the knowledge changes, over a horizon.
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+
+    queries_per_month: float  # questions answered per month
+    updates_per_month: float = 0.0  # knowledge updates per month (0.25 = one a quarter, 30 = daily)
+    months: int = 24  # horizon of the cumulative cost
+
+    def __post_init__(self):
+        for f in ("queries_per_month", "updates_per_month"):
+            v = getattr(self, f)
+            if not isinstance(v, (int, float)) or math.isnan(v) or v < 0:
+                raise ValueError(f"Usage.{f} must be a number >= 0, got {v!r}")
+        if not isinstance(self.months, int) or self.months < 1:
+            raise ValueError(f"Usage.months must be an int >= 1, got {self.months!r}")
+
+
+def monthly_cost(p: CostProfile, usage: Usage, cm: CostModel | None = None) -> dict[str, float]:
+    """USD per month of one approach, by part: queries, updates, index hosting, embedding API.
+
+    >>> cm = CostModel(machine_usd_per_hour=3.6, vector_db_usd_per_month=10.0)   # 0.001 USD per second
+    >>> monthly_cost(CostProfile(0, 2.0, update_s=500, uses_index=True), Usage(1000, 2), cm)
+    {'queries': 2.0, 'updates': 1.0, 'index hosting': 10.0, 'embedding API': 0.0}
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    cm = cm or CostModel()
+    q, u = usage.queries_per_month, usage.updates_per_month
+    embed = 0.0
+    if cm.embed_api_usd_per_m_tokens is not None:
+        embed = (q * p.embed_tokens_per_query + u * p.embed_tokens_per_update) * cm.embed_api_usd_per_m_tokens / 1e6
+    return {
+        "queries": q * per_query_cost(p.s_per_query, p.prompt_tokens, p.completion_tokens, cm),
+        "updates": u * upfront_cost(p.update_s, cm),
+        "index hosting": cm.vector_db_usd_per_month if p.uses_index else 0.0,
+        "embedding API": embed,
+    }
+
+
+def cost_over_time(profiles: dict[str, CostProfile], usage: Usage, cm: CostModel | None = None):
+    """Cumulative USD of each approach at the end of months 0..``usage.months``: upfront at month 0, then
+    each month's queries, updates (spread evenly) and hosting. A DataFrame, one column per approach.
+
+    >>> cm = CostModel(machine_usd_per_hour=3.6)
+    >>> cost_over_time({"a": CostProfile(1000, 1.0)}, Usage(100, months=2), cm)["a"].round(3).tolist()
+    [1.0, 1.1, 1.2]
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    import pandas as pd
+
+    cm = cm or CostModel()
+    months = range(usage.months + 1)
+    cols = {}
+    for name, p in profiles.items():
+        per_month = sum(monthly_cost(p, usage, cm).values())
+        cols[name] = [upfront_cost(p.upfront_s, cm) + m * per_month for m in months]
+    return pd.DataFrame(cols, index=pd.Index(list(months), name="month"))
+
+
+def cheapest(profiles: dict[str, CostProfile], usage: Usage, cm: CostModel | None = None, tie: float = 0.05) -> str:
+    """The approach with the lowest cumulative cost at the horizon, or ``"tie"`` when the runner-up is
+    within ``tie`` (relative) of it: prices and timings are not that precise.
+
+    >>> cm = CostModel(machine_usd_per_hour=3.6)
+    >>> cheapest({"a": CostProfile(0, 1.0), "b": CostProfile(0, 2.0)}, Usage(100), cm)
+    'a'
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    if len(profiles) < 2:
+        raise ValueError("cheapest() compares two or more approaches")
+    total = cost_over_time(profiles, usage, cm).iloc[-1].sort_values()
+    best, second = total.iloc[0], total.iloc[1]
+    return "tie" if second <= best * (1 + tie) else str(total.index[0])
+
+
+def cheapest_plane(profiles: dict[str, CostProfile], queries, updates, months: int = 24, cm: CostModel | None = None):
+    """``cheapest`` on a grid: rows are updates per month, columns queries per month. For the break-even plot.
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    import pandas as pd
+
+    rows = {u: {q: cheapest(profiles, Usage(q, u, months), cm) for q in queries} for u in updates}
+    return pd.DataFrame(rows).T.rename_axis(index="updates per month", columns="queries per month")
+
+
+def cost_profiles(
+    records,
+    upfront_s: dict[str, float],
+    update_s: dict[str, float],
+    uses_index: dict[str, bool],
+    embed_tokens_per_query: float = 0.0,
+    embed_tokens_per_update: float = 0.0,
+) -> dict[str, CostProfile]:
+    """One ``CostProfile`` per approach in ``records``: mean machine seconds and tokens per query from the
+    records, upfront and update seconds as measured by the caller. Embedding tokens count for approaches
+    that use an index only.
+
+    >>> cost_profiles(records, {"rag": 4.2}, {"rag": 4.2}, {"rag": True})      # doctest: +SKIP
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    out = {}
+    names = list(dict.fromkeys(r.approach for r in records))
+    for what, d in (("upfront_s", upfront_s), ("update_s", update_s), ("uses_index", uses_index)):
+        missing = set(names) - set(d)
+        if missing:
+            raise KeyError(f"cost_profiles: {what} has no value for {sorted(missing)}")
+    for name in names:
+        g = [r for r in records if r.approach == name]
+        idx = bool(uses_index[name])
+        out[name] = CostProfile(
+            upfront_s=float(upfront_s[name]),
+            s_per_query=sum(r.latency for r in g) / len(g),
+            update_s=float(update_s[name]),
+            uses_index=idx,
+            prompt_tokens=sum(r.prompt_tokens for r in g) / len(g),
+            completion_tokens=sum(r.completion_tokens for r in g) / len(g),
+            embed_tokens_per_query=embed_tokens_per_query if idx else 0.0,
+            embed_tokens_per_update=embed_tokens_per_update if idx else 0.0,
+        )
+    return out

@@ -393,7 +393,7 @@ lk.say(f"Dense recall@3 on dev is within 0.02 of its best ({top:.3f}) at {', '.j
 
 # %% tags=["nbval-ignore-output"]
 small = list(split.dev[:12])
-rag5 = lk.RAGPipeline(lm, retriever, replace(rag.cfg, top_k=5), name="rag k=5")
+rag5 = lk.RAGPipeline(lm, retriever, replace(rag.cfg, top_k=5, batch_size=4), name="rag k=5")  # 4 long prompts at a time: memory
 print(lk.summarize(lk.run_approach(rag5, small) + lk.run_approach(rag, small))[["accuracy", "prompt_tokens"]].round(3))
 
 # %% [markdown]

@@ -225,7 +225,7 @@ claims = [
      lk.verdict(*paired_seconds("ft", "rag"), higher_is_better=False).text,
      f"{costs.loc['ft', 's_per_query']:.3f} vs {costs.loc['rag', 's_per_query']:.3f} machine s per query (batch 8)"),
     ("Deployment time: RAG is faster to deploy", "not measured here",
-     "needs documents → first correct answer for both; notebook 05's experiment"),
+     "documents → first correct answer for both: measured in notebook 05"),
     ("Maintenance: RAG absorbs changed knowledge faster than updating the fine-tune",
      lk.verdict_once(absorb["rag"], absorb["ft updated"], higher_is_better=False),
      f"re-index {absorb['rag']:.1f} s vs update {absorb['ft updated']:.0f} s of training"),
@@ -297,7 +297,7 @@ why = {
         "The hybrid declines far more often than RAG, which lowers its confident errors and its accuracy alike.",
     "Deployment time: RAG is faster to deploy":
         "Not measured in this notebook: it needs the time from raw documents to a first correct answer for "
-        "both approaches (planned for notebook 05). The upfront machine time above is one part of it.",
+        "both approaches, which notebook 05 measures. The upfront machine time above is one part of it.",
     "Latency: fine-tuned models respond faster than RAG (batch 1, p50)":
         "A closed-book answer skips retrieval and the passages' prefill; where it does not hold, look at the "
         "completion tokens: a model that rambles pays for every extra token it decodes.",

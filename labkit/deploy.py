@@ -1,0 +1,79 @@
+"""Deployment time and latency parts, measured one question at a time (batch 1), as one user meets them.
+
+* ``first_correct``: ask held-out questions in order until the first correct answer: the last step of
+  "raw documents -> first correct answer" (the build before it is timed by the caller).
+* ``latency_parts``: per question, the seconds of each stage (embed the query, search, prefill, decode)
+  and the tokens, so RAG's extra cost can be split into retrieval and extra prompt tokens.
+
+Introduced in 05_cost_and_scale.ipynb.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .data import QARecord
+from .evaluate import Record, score
+from .protocol import EVAL_WORDING, Approach, _check_approach, questions
+
+__all__ = ["FirstCorrect", "first_correct", "latency_parts"]
+
+
+@dataclass
+class FirstCorrect:
+    """How long an approach took to give its first correct answer, and how many questions that took."""
+
+    seconds: float  # answering time of every question asked, the wrong ones included
+    asked: int
+    record: Record | None  # the first correct answer; None when none of the questions was answered right
+
+
+def first_correct(
+    approach: Approach, qa: list[QARecord], phrasing: str = EVAL_WORDING, version: str = "v1", limit: int = 50
+) -> FirstCorrect:
+    """Ask the answerable questions of ``qa`` one at a time, in order, until an answer contains the gold.
+
+    >>> fc = first_correct(rag, split.test)                 # doctest: +SKIP
+    >>> fc.asked, round(fc.seconds, 1)                      # doctest: +SKIP
+    (2, 1.7)
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    _check_approach(approach)
+    pairs = [(rec, q) for rec, q in questions(qa, phrasing) if rec.is_answerable(version)][:limit]
+    if not pairs:
+        raise ValueError("first_correct needs at least one answerable question")
+    spent = 0.0
+    for i, (rec, q) in enumerate(pairs, start=1):
+        t0 = time.perf_counter()
+        a = approach.answer([q])[0]
+        spent += time.perf_counter() - t0
+        r = score(approach.name, rec, a.text, phrasing=phrasing, question=q, version=version, **a.costs())
+        if r.contains:
+            return FirstCorrect(spent, i, r)
+    return FirstCorrect(spent, len(pairs), None)
+
+
+def latency_parts(approach: Approach, texts: list[str], warmup: int = 2):
+    """Batch-1 stage times (ms) and tokens of each question: a DataFrame, one row per question.
+
+    Columns: embed_ms, search_ms, prefill_ms, decode_ms, total_ms, prompt_tokens, completion_tokens.
+    The first ``warmup`` questions are asked once untimed (first-use allocations).
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    import pandas as pd
+
+    _check_approach(approach)
+    if not texts:
+        raise ValueError("latency_parts needs at least one question")
+    for q in texts[:warmup]:
+        approach.answer([q])
+    rows = []
+    for q in texts:
+        a = approach.answer([q])[0]
+        row = {f"{k[2:]}_ms": getattr(a, k) * 1e3 for k in ("t_embed", "t_search", "t_prefill", "t_decode")}
+        row["total_ms"] = sum(row.values())
+        rows.append({**row, "prompt_tokens": a.prompt_tokens, "completion_tokens": a.completion_tokens})
+    return pd.DataFrame(rows)

@@ -1,0 +1,128 @@
+"""The price sheet: ``data/prices.csv`` read into a ``CostModel``, every value checked, every error located.
+
+Prices are the cost model's only assumptions, so they live in a file a learner edits, each with its source
+and the date it was read. A malformed line stops the load with its line number and field; nothing is
+guessed and the file is never written.
+
+Introduced in 05_cost_and_scale.ipynb.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import math
+import re
+from pathlib import Path
+
+from .cost import CostModel
+from .data import data_dir
+
+__all__ = ["PriceSheetError", "Price", "read_price_sheet", "load_prices"]
+
+HEADER = ["field", "value", "unit", "source", "date"]
+# Fields a sheet may set, and whether an empty value is allowed (it means "not billed that way").
+FIELDS = {
+    "machine_usd_per_hour": False,
+    "vector_db_usd_per_month": False,
+    "embed_api_usd_per_m_tokens": True,
+    "api_usd_per_m_prompt_tokens": True,
+    "api_usd_per_m_completion_tokens": True,
+}
+_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+
+
+class PriceSheetError(ValueError):
+    """A price sheet that cannot be read; the message names the file, line and field."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Price:
+    """One line of the sheet: a CostModel field, its value (None = not billed that way), and its provenance."""
+
+    field: str
+    value: float | None
+    unit: str
+    source: str
+    date: str
+    line: int
+
+
+def _default_path() -> Path:
+    return data_dir() / "prices.csv"
+
+
+def read_price_sheet(path: str | Path | None = None) -> list[Price]:
+    """Read and check every line of a price sheet (default: the workbook's ``data/prices.csv``).
+
+    >>> [p.field for p in read_price_sheet()][:2]
+    ['machine_usd_per_hour', 'vector_db_usd_per_month']
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    path = Path(path) if path is not None else _default_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PriceSheetError(f"{path}: no such price sheet. Copy data/prices.csv and edit its values.") from None
+    except UnicodeDecodeError as e:
+        raise PriceSheetError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}). Save it as UTF-8.") from None
+    # Comment lines are dropped before parsing, keeping each remaining line's number for error messages.
+    numbered = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if not line.lstrip().startswith("#")]
+    numbered = [(i, line) for i, line in numbered if line.strip()]
+    if not numbered:
+        raise PriceSheetError(f"{path}: empty. It needs the header line {','.join(HEADER)} and one line per price.")
+    rows = list(csv.reader(io.StringIO("\n".join(line for _, line in numbered))))
+    head_line, header = numbered[0][0], [h.strip() for h in rows[0]]
+    if header != HEADER:
+        raise PriceSheetError(f"{path} line {head_line}: the header must be {','.join(HEADER)}, got {','.join(header)}")
+    prices, seen = [], {}
+    for (line, _), row in zip(numbered[1:], rows[1:]):
+        prices.append(_parse_row(path, line, row, seen))
+    missing = [f for f, optional in FIELDS.items() if not optional and f not in seen]
+    if missing:
+        raise PriceSheetError(f"{path}: no line for {', '.join(missing)}; add one (see data/prices.csv for the form).")
+    return prices
+
+
+def _parse_row(path: Path, line: int, row: list[str], seen: dict) -> Price:
+    where = f"{path} line {line}"
+    if len(row) != len(HEADER):
+        raise PriceSheetError(
+            f"{where}: {len(row)} columns, expected {len(HEADER)} ({','.join(HEADER)}); quote a text with commas."
+        )
+    name, value, unit, source, date = (c.strip() for c in row)
+    if name not in FIELDS:
+        raise PriceSheetError(f"{where}, field 'field': unknown price {name!r}; known: {', '.join(FIELDS)}.")
+    if name in seen:
+        raise PriceSheetError(f"{where}, field 'field': {name} is already set on line {seen[name]}; keep one.")
+    seen[name] = line
+    if value == "":
+        if not FIELDS[name]:
+            raise PriceSheetError(f"{where}, field 'value': {name} needs a number (0 if it costs nothing).")
+        number = None
+    else:
+        try:
+            number = float(value)
+        except ValueError:
+            raise PriceSheetError(f"{where}, field 'value': {value!r} is not a number (write e.g. 0.0864).") from None
+        if not math.isfinite(number) or number < 0:
+            raise PriceSheetError(f"{where}, field 'value': {name} = {value} is not a price >= 0 in {unit or 'USD'}.")
+    if not source:
+        raise PriceSheetError(f"{where}, field 'source': say where {name}'s price comes from (a page, or 'my own').")
+    if not _DATE.match(date):
+        raise PriceSheetError(f"{where}, field 'date': {date!r} is not a date like 2025-09 or 2025-09-01.")
+    return Price(name, number, unit, source, date, line)
+
+
+def load_prices(path: str | Path | None = None, **overrides) -> CostModel:
+    """A ``CostModel`` from a price sheet; ``overrides`` replace single fields (e.g. ``vector_db_usd_per_month=0``).
+
+    >>> load_prices(vector_db_usd_per_month=0).vector_db_usd_per_month
+    0
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    values = {p.field: p.value for p in read_price_sheet(path)}
+    return CostModel(**{**values, **overrides})

@@ -1,0 +1,369 @@
+"""Scale: how an index's build time, memory and query latency grow with the corpus, and what ANN costs.
+
+* ``fit_gaussian`` / ``synthetic_vectors``: vectors past the real corpus's size, drawn from Gaussians fitted
+  to the real MiniLM embeddings (document centres, then chunks around them), put on the unit sphere.
+* ``ANN_KINDS`` / ``make_ann``: faiss exact search (flat), IVF, HNSW and IVF-PQ, each with the one knob
+  that trades recall for speed at search time (``nprobe``, ``efSearch``).
+* ``measure_ann``: build time, index size, single-query latency and recall@k against exact search, the
+  knob chosen on tuning queries and reported on other queries (tune on dev, report on test).
+* ``fit_power``: the growth exponent b of ``y = a * x**b``, fitted on a log-log line.
+
+The largest sizes (10^6 vectors, about 1.5 GB each copy) run in ``benchmarks/bench_scale.py``; notebook 05
+measures the small ones itself and loads the benchmark's file for the rest.
+
+Introduced in 05_cost_and_scale.ipynb.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "ANN_KINDS",
+    "ANN_KNOBS",
+    "Gaussian",
+    "fit_gaussian",
+    "synthetic_vectors",
+    "make_ann",
+    "set_knob",
+    "index_bytes",
+    "recall_at_k",
+    "single_query_ms",
+    "measure_ann",
+    "fit_power",
+    "ScaleInputs",
+    "scale_inputs",
+    "scale_corpus",
+    "load_scale_results",
+]
+
+ANN_KINDS = ("flat", "ivf", "hnsw", "ivfpq")
+# The search-time knob of each kind, and the values tried (smallest first: cheapest search first).
+ANN_KNOBS = {
+    "flat": ("none", (0,)),
+    "ivf": ("nprobe", (1, 2, 4, 8, 16, 32, 64, 128, 256)),
+    "hnsw": ("efSearch", (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)),
+    "ivfpq": ("nprobe", (1, 2, 4, 8, 16, 32, 64, 128, 256)),
+}
+HNSW_M = 32  # links per node: faiss's usual setting (the SIFT1M figures in docs/references.md use it)
+PQ_BYTES = 48  # IVF-PQ code: 48 sub-vectors of 8 dims, one byte each (1,536 -> 48 bytes per vector)
+
+
+@dataclass
+class Gaussian:
+    """A fitted model of embeddings, for ``synthetic_vectors``: one Gaussian, or two levels (documents, then
+    their chunks). Cholesky factors are ``(dim, dim)``; ``within`` is None for one level."""
+
+    mean: np.ndarray  # (dim,)
+    chol: np.ndarray  # between documents (two levels) or of all vectors (one level)
+    within: np.ndarray | None  # chunks around their document's centre
+    per_doc: float  # chunks per document (two levels)
+    shrink: float
+    n_fitted: int
+
+
+def _shrunk_chol(x: np.ndarray, shrink: float) -> np.ndarray:
+    cov = np.cov(x, rowvar=False)  # (dim, dim)
+    dim = cov.shape[0]
+    cov = (1 - shrink) * cov + shrink * np.trace(cov) / dim * np.eye(dim)
+    return np.linalg.cholesky(cov)
+
+
+def fit_gaussian(vecs: np.ndarray, groups=None, per_doc: float | None = None, shrink: float = 0.1) -> Gaussian:
+    """Fit real embeddings ``(n, dim)``: one Gaussian, or, with ``groups`` (each row's document), two levels.
+
+    Two levels keep what one Gaussian loses: chunks of one document lie close together. Document centres
+    are drawn from the covariance of the real documents' mean vectors, and chunks around them from the
+    covariance of the real chunks' offsets from their document's mean; ``per_doc`` chunks per document
+    (default: the real ratio). With fewer vectors than dimensions a sample covariance is singular, so each
+    is shrunk towards a multiple of the identity: ``(1 - shrink) * S + shrink * trace(S) / dim * I``. The
+    scale results hardly depend on ``shrink``: HNSW's recall@10 at 10^5 vectors, efSearch 128, was 0.945 with
+    0.1 and 0.948 with 0.01 (workbook corpus, test queries).
+
+    >>> g = fit_gaussian(np.random.default_rng(0).normal(size=(200, 4)))
+    >>> g.mean.shape, g.chol.shape, g.within
+    ((4,), (4, 4), None)
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    vecs = np.asarray(vecs, dtype=np.float64)
+    if vecs.ndim != 2 or len(vecs) < 2:
+        raise ValueError(f"fit_gaussian needs a (n >= 2, dim) array of embeddings, got shape {vecs.shape}")
+    if not 0 <= shrink <= 1:
+        raise ValueError(f"shrink must be in [0, 1], got {shrink}")
+    mean = vecs.mean(axis=0)  # (dim,)
+    if groups is None:
+        return Gaussian(mean, _shrunk_chol(vecs, shrink), None, 1.0, shrink, len(vecs))
+    groups = np.asarray(groups)
+    if len(groups) != len(vecs):
+        raise ValueError(f"groups has {len(groups)} labels for {len(vecs)} vectors")
+    names, idx = np.unique(groups, return_inverse=True)
+    if len(names) < 2:
+        raise ValueError("two levels need vectors from two or more documents")
+    centres = np.stack([vecs[idx == g].mean(axis=0) for g in range(len(names))])  # (n_docs, dim)
+    offsets = vecs - centres[idx]  # (n, dim)
+    per_doc = per_doc or len(vecs) / len(names)
+    return Gaussian(mean, _shrunk_chol(centres, shrink), _shrunk_chol(offsets, shrink), per_doc, shrink, len(vecs))
+
+
+def synthetic_vectors(g: Gaussian, n: int, seed: int = 0, block: int = 65536) -> np.ndarray:
+    """``n`` unit-length float32 vectors ``(n, dim)`` drawn from ``g``; the same ``seed`` gives the same rows.
+
+    Drawn in blocks so a million rows never hold a float64 copy. Two levels: consecutive rows share a
+    document centre, ``g.per_doc`` rows each.
+
+    >>> g = fit_gaussian(np.random.default_rng(0).normal(size=(50, 3)))
+    >>> v = synthetic_vectors(g, 5)
+    >>> v.shape, bool(np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-6))
+    ((5, 3), True)
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    rng = np.random.default_rng(seed)
+    dim = len(g.mean)
+    out = np.empty((n, dim), dtype=np.float32)
+    if g.within is not None:
+        n_docs = int(np.ceil(n / g.per_doc))
+        centres = (rng.standard_normal((n_docs, dim)) @ g.chol.T + g.mean).astype(np.float32)  # (n_docs, dim)
+        doc = (np.arange(n) / g.per_doc).astype(np.int64)  # (n,) each row's document
+    for start in range(0, n, block):
+        z = rng.standard_normal((min(block, n - start), dim))  # (b, dim)
+        if g.within is None:
+            x = z @ g.chol.T + g.mean  # (b, dim): covariance chol @ chol.T
+        else:
+            x = z @ g.within.T + centres[doc[start : start + len(z)]]
+        out[start : start + len(x)] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
+
+
+def make_ann(kind: str, vecs: np.ndarray, train_points: int = 64, seed: int = 0):
+    """A faiss inner-product index of ``kind`` holding ``vecs`` ``(n, dim)``, trained if it needs to be.
+
+    IVF kinds use ``nlist = 4 * sqrt(n)`` cells (faiss's guideline: 4 to 16 sqrt(n)), trained by k-means on at
+    most ``train_points`` vectors per cell. Returns the index; set its knob with ``set_knob``.
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    import faiss
+
+    if kind not in ANN_KINDS:
+        raise ValueError(f"index kind must be one of {ANN_KINDS}, got {kind!r}")
+    vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+    n, dim = vecs.shape
+    ip = faiss.METRIC_INNER_PRODUCT
+    if kind == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, ip)
+        index.hnsw.efConstruction = 40
+    else:
+        nlist = max(1, int(4 * np.sqrt(n)))
+        quantizer = faiss.IndexFlatIP(dim)
+        if kind == "ivf":
+            index = faiss.IndexIVFFlat(quantizer, dim, nlist, ip)
+        else:
+            if dim % PQ_BYTES:
+                raise ValueError(f"ivfpq needs a dimension divisible by {PQ_BYTES}, got {dim}")
+            index = faiss.IndexIVFPQ(quantizer, dim, nlist, PQ_BYTES, 8, ip)
+            index.pq.cp.min_points_per_centroid = 1  # its 256 codes per sub-vector: no warning either
+        index.cp.min_points_per_centroid = 1  # small n: fewer than 39 points per cell, no warning
+        index.cp.seed = seed
+        sample = np.random.default_rng(seed).permutation(n)[: max(nlist, train_points * nlist)]
+        index.train(vecs[np.sort(sample)])
+    index.add(vecs)  # faiss's Python wrapper keeps `quantizer` alive as long as the index
+    return index
+
+
+def set_knob(index, kind: str, value: int) -> None:
+    """Set the search-time knob of ``index`` (``nprobe`` for IVF kinds, ``efSearch`` for HNSW)."""
+    if kind in ("ivf", "ivfpq"):
+        index.nprobe = int(value)
+    elif kind == "hnsw":
+        index.hnsw.efSearch = int(value)
+
+
+def index_bytes(index) -> int:
+    """Bytes the index holds: the length of its serialized form (vectors or codes, links, centroids).
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    import faiss
+
+    return int(faiss.serialize_index(index).nbytes)
+
+
+def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
+    """Mean share of the exact top-k ``(n_q, k)`` that the approximate top-k ``(n_q, k)`` also returned.
+
+    >>> recall_at_k(np.array([[1, 2, 3]]), np.array([[3, 2, 9]]))
+    0.6666666666666666
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    if found.shape != truth.shape:
+        raise ValueError(f"found {found.shape} and truth {truth.shape} must have the same shape")
+    hits = [len(set(f.tolist()) & set(t.tolist())) for f, t in zip(found, truth)]
+    return float(np.mean(hits) / truth.shape[1])
+
+
+def single_query_ms(index, queries: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Ask ``index`` one query at a time, as a user would; returns (ids ``(n_q, k)``, milliseconds ``(n_q,)``).
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    index.search(queries[:2], k)  # warm-up: first-use allocations
+    ids, ms = np.empty((len(queries), k), dtype=np.int64), np.empty(len(queries))
+    for i in range(len(queries)):
+        t0 = time.perf_counter()
+        _, ids[i] = index.search(queries[i : i + 1], k)
+        ms[i] = (time.perf_counter() - t0) * 1e3
+    return ids, ms
+
+
+def measure_ann(
+    kind: str, vecs: np.ndarray, tune_q: np.ndarray, test_q: np.ndarray, k: int = 10, target: float = 0.95
+) -> dict:
+    """Build ``kind`` over ``vecs`` and measure it; the knob is the cheapest reaching ``target`` recall@k
+    on ``tune_q`` (or the most accurate tried), then reported on ``test_q``.
+
+    Returns a dict: n, kind, knob, build_s, index_mb, p50_ms, p90_ms, recall (test), tune_recall, tried
+    (knob value -> tuning recall, p50 ms). Exact search (flat) is both the reference and a row.
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    import faiss
+
+    exact = faiss.IndexFlatIP(vecs.shape[1])
+    exact.add(np.ascontiguousarray(vecs, dtype=np.float32))
+    _, truth_tune = exact.search(np.ascontiguousarray(tune_q, dtype=np.float32), k)  # (n_tune, k)
+    _, truth_test = exact.search(np.ascontiguousarray(test_q, dtype=np.float32), k)  # (n_test, k)
+    del exact
+    t0 = time.perf_counter()
+    index = make_ann(kind, vecs)
+    build_s = time.perf_counter() - t0
+    name, values = ANN_KNOBS[kind]
+    tried, chosen = {}, None
+    for v in values:
+        set_knob(index, kind, v)
+        ids, ms = single_query_ms(index, tune_q, k)
+        tried[v] = (recall_at_k(ids, truth_tune), float(np.median(ms)))
+        if tried[v][0] >= target:
+            chosen = v
+            break
+    if chosen is None:  # the target was not reached: report the most accurate setting tried
+        chosen = max(tried, key=lambda v: (tried[v][0], -v))
+    set_knob(index, kind, chosen)
+    ids, ms = single_query_ms(index, test_q, k)
+    return {
+        "n": len(vecs),
+        "kind": kind,
+        "knob": f"{name}={chosen}" if kind != "flat" else "exact",
+        "build_s": build_s,
+        "index_mb": index_bytes(index) / 1e6,
+        "p50_ms": float(np.median(ms)),
+        "p90_ms": float(np.percentile(ms, 90)),
+        "recall": recall_at_k(ids, truth_test),
+        "tune_recall": tried[chosen][0],
+        "tried": {str(v): [round(r, 4), round(t, 4)] for v, (r, t) in tried.items()},
+    }
+
+
+def fit_power(x, y) -> tuple[float, float]:
+    """Fit ``y = a * x**b`` by least squares on ``log y = log a + b log x``; returns ``(b, a)``.
+
+    ``b`` is the growth exponent: 1 = linear (twice the data, twice the time), 0 = flat.
+
+    >>> b, a = fit_power([1e3, 1e4, 1e5], [2.0, 20.0, 200.0])
+    >>> round(b, 6), round(a, 6)
+    (1.0, 0.002)
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) != len(y) or len(x) < 2:
+        raise ValueError(f"fit_power needs two or more (x, y) points of equal count, got {len(x)} and {len(y)}")
+    if (x <= 0).any() or (y <= 0).any():
+        raise ValueError("fit_power needs positive x and y (it fits a line to their logarithms)")
+    b, log_a = np.polyfit(np.log(x), np.log(y), 1)
+    return float(b), float(np.exp(log_a))
+
+
+# --- the workbook's inputs ---------------------------------------------------------------------------
+@dataclass
+class ScaleInputs:
+    """The real vectors the scale experiments start from (all unit float32)."""
+
+    real: np.ndarray  # (n_real, dim) every distinct chunk of v1 and v2 at three chunk sizes
+    groups: np.ndarray  # (n_real,) each chunk's document id
+    per_doc: float  # chunks per document in the workbook's own index (v1, lk.CHUNKS)
+    tune: np.ndarray  # (n_tune, dim) train + dev questions, every wording: to choose an index's knob
+    test: np.ndarray  # (n_test, dim) test questions, held-out wording: to report
+
+
+def scale_inputs(embedder, sizes=(60, 120, 240)) -> ScaleInputs:
+    """Real vectors for the scale experiments (indexes come from notebook 01's cache when it ran).
+
+    >>> inp = scale_inputs(lk.load_embedder())                      # doctest: +SKIP
+    >>> g = fit_gaussian(inp.real, inp.groups, inp.per_doc)         # doctest: +SKIP
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    from .chunking import ChunkConfig, chunk_corpus
+    from .data import load_kb
+    from .protocol import PHRASINGS, questions
+    from .retrieval import DenseIndex
+    from .workbook import CHUNKS, workbook_split
+
+    seen, rows, docs_of = set(), [], []
+    for version in ("v1", "v2"):
+        docs = load_kb(version)
+        for size in sizes:
+            index = DenseIndex.build(chunk_corpus(docs, ChunkConfig(size=size, overlap=size // 4)), embedder)
+            vecs = index.index.reconstruct_n(0, index.index.ntotal)  # (n_chunks, dim)
+            for c, v in zip(index.chunks, vecs):
+                if c.search_text not in seen:
+                    seen.add(c.search_text)
+                    rows.append(v)
+                    docs_of.append(c.doc_id)
+    own = chunk_corpus(load_kb("v1"), CHUNKS)
+    split = workbook_split()
+    tune = [q for ph in PHRASINGS for _, q in questions(split.train + split.dev, ph, per_record=None)]
+    test = [q for _, q in questions(split.test, "heldout")]
+    encode = lambda texts: embedder.encode(texts, batch_size=64)  # (n, dim), unit length
+    per_doc = len(own) / len({c.doc_id for c in own})
+    return ScaleInputs(np.stack(rows).astype(np.float32), np.array(docs_of), per_doc, encode(tune), encode(test))
+
+
+def scale_corpus(real: np.ndarray, g: Gaussian, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` vectors ``(n, dim)``: the real chunk vectors first, then synthetic ones from ``g`` up to ``n``.
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    if n <= len(real):
+        return np.ascontiguousarray(real[:n])
+    out = np.empty((n, real.shape[1]), dtype=np.float32)
+    out[: len(real)] = real
+    out[len(real) :] = synthetic_vectors(g, n - len(real), seed)
+    return out
+
+
+def load_scale_results(path=None) -> dict:
+    """The scale benchmark's results (``benchmarks/results/scale.json``, written by ``benchmarks/bench_scale.py``).
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    import json
+    from pathlib import Path
+
+    from .data import REPO_ROOT
+
+    path = Path(path) if path is not None else REPO_ROOT / "benchmarks" / "results" / "scale.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no scale results yet. Run `python benchmarks/bench_scale.py` (15-25 min).")
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,86 @@
+"""Scale experiments: synthetic vectors match the fitted moments; every ANN kind reaches exact search's
+answers when its knob allows; recall, single-query timing and the power-law fit on hand-made cases."""
+
+import numpy as np
+import pytest
+
+import labkit as lk
+
+
+@pytest.fixture(scope="module")
+def real():
+    """Stand-in "real" embeddings: correlated Gaussian rows on the unit sphere, (600, 48)."""
+    rng = np.random.default_rng(1)
+    mix = rng.normal(size=(48, 48)) * np.linspace(1.0, 0.05, 48)  # decaying spectrum, like MiniLM's
+    x = rng.normal(size=(600, 48)) @ mix.T + 0.3
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_synthetic_vectors_match_the_fitted_mean_and_covariance(real):
+    g = lk.fit_gaussian(real, shrink=0.0)
+    syn = lk.synthetic_vectors(g, 20_000, seed=0)
+    assert syn.dtype == np.float32 and np.allclose(np.linalg.norm(syn, axis=1), 1, atol=1e-5)
+    # same direction of the mean and similar spread of pairwise cosine as the real rows
+    cos = lambda x: (x[:300] @ x[300:600].T).ravel()
+    assert abs(cos(syn).mean() - cos(real).mean()) < 0.05
+    assert abs(cos(syn).std() - cos(real).std()) < 0.05
+    assert np.array_equal(syn[:100], lk.synthetic_vectors(g, 100, seed=0))  # seeded: same rows
+
+
+def test_scale_corpus_keeps_the_real_rows_first(real):
+    g = lk.fit_gaussian(real)
+    out = lk.scale_corpus(real, g, 1000)
+    assert out.shape == (1000, 48) and np.array_equal(out[:600], real)
+    assert lk.scale_corpus(real, g, 10).shape == (10, 48)
+
+
+@pytest.mark.parametrize("kind", lk.ANN_KINDS)
+def test_every_kind_builds_searches_and_is_exact_at_its_widest(real, kind):
+    g = lk.fit_gaussian(real)
+    vecs = lk.scale_corpus(real, g, 3000)
+    row = lk.measure_ann(kind, vecs, real[:40], real[40:80], k=10, target=0.95)
+    assert row["n"] == 3000 and row["build_s"] >= 0 and row["index_mb"] > 0 and row["p50_ms"] > 0
+    if kind == "ivfpq":  # 48-byte codes of 48 floats... here 48 dims / 48 bytes = 1 dim per byte: close to exact
+        assert row["recall"] > 0.5
+    else:
+        assert row["tune_recall"] >= 0.95 and row["recall"] >= 0.9
+    if kind == "flat":
+        assert row["recall"] == 1.0 and row["index_mb"] == pytest.approx(3000 * 48 * 4 / 1e6, rel=0.01)
+
+
+def test_ivfpq_holds_far_fewer_bytes_than_flat(real):
+    vecs = lk.scale_corpus(real, lk.fit_gaussian(real), 5000)
+    assert lk.index_bytes(lk.make_ann("ivfpq", vecs)) < lk.index_bytes(lk.make_ann("flat", vecs)) / 2
+
+
+def test_recall_and_single_query_ids_agree_with_exact_search(real):
+    index = lk.make_ann("flat", real)
+    ids, ms = lk.single_query_ms(index, real[:5], k=3)
+    assert ids[:, 0].tolist() == [0, 1, 2, 3, 4] and (ms > 0).all()  # each row is its own nearest neighbour
+    assert lk.recall_at_k(ids, ids) == 1.0
+    assert lk.recall_at_k(np.array([[1, 2]]), np.array([[3, 4]])) == 0.0
+
+
+@pytest.mark.parametrize("b, a", [(1.0, 2e-3), (0.5, 1.0), (2.0, 1e-6)])
+def test_fit_power_recovers_the_exponent(b, a):
+    x = np.array([1e3, 1e4, 1e5, 1e6])
+    fb, fa = lk.fit_power(x, a * x**b)
+    assert fb == pytest.approx(b) and fa == pytest.approx(a)
+
+
+@pytest.mark.parametrize("x, y", [([1], [1]), ([0, 1], [1, 2]), ([1, 2], [1, -1])])
+def test_fit_power_refuses_what_it_cannot_fit(x, y):
+    with pytest.raises(ValueError):
+        lk.fit_power(x, y)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="kind"):
+        lk.make_ann("lsh", np.zeros((4, 48), np.float32))
+    with pytest.raises(ValueError, match="shrink"):
+        lk.fit_gaussian(np.zeros((4, 3)), shrink=2)
+
+
+def test_load_scale_results_says_how_to_make_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="bench_scale.py"):
+        lk.load_scale_results(tmp_path / "none.json")
