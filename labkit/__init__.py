@@ -33,6 +33,8 @@ from .scale import *
 from .vectordb import *
 from .deploy import *
 from .decide import *
+from .ingest import *
+from .questions import *
 from .report import *
 
 __version__ = "0.1.0"

@@ -25,6 +25,7 @@ __all__ = [
     "doc_tags",
     "load_kb",
     "load_qa",
+    "read_user_text",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent  # here, not from env: this module needs no torch
@@ -36,6 +37,18 @@ ABSTENTION = "I don't know based on the Tessavik documentation."  # the house an
 
 class DataError(ValueError):
     """A malformed data file: the message names the file, line and field, and what to do."""
+
+
+def read_user_text(path: Path, missing: str, error: type[ValueError] = DataError) -> str:
+    """A file the user gave, as UTF-8 text (a BOM is dropped). A missing or non-UTF-8 file raises ``error``
+    naming the file; ``missing`` says what to do when it does not exist. Introduced in 05_cost_and_scale.ipynb.
+    """
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise error(f"{path}: {missing}") from None
+    except UnicodeDecodeError as e:
+        raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); save it as UTF-8.") from None
 
 
 def data_dir() -> Path:

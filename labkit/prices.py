@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from .cost import CostModel
-from .data import data_dir
+from .data import data_dir, read_user_text
 
 __all__ = ["PriceSheetError", "Price", "read_price_sheet", "load_prices"]
 
@@ -62,12 +62,7 @@ def read_price_sheet(path: str | Path | None = None) -> list[Price]:
     Introduced in 05_cost_and_scale.ipynb.
     """
     path = Path(path) if path is not None else _default_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PriceSheetError(f"{path}: no such price sheet. Copy data/prices.csv and edit its values.") from None
-    except UnicodeDecodeError as e:
-        raise PriceSheetError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}). Save it as UTF-8.") from None
+    text = read_user_text(path, "no such price sheet. Copy data/prices.csv and edit its values.", PriceSheetError)
     # Comment lines are dropped before parsing, keeping each remaining line's number for error messages.
     numbered = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if not line.lstrip().startswith("#")]
     numbered = [(i, line) for i, line in numbered if line.strip()]
