@@ -34,7 +34,7 @@ from .vectordb import *
 from .deploy import *
 from .decide import *
 from .ingest import *
-from .questions import *
+from .user_qa import *
 from .report import *
 
 __version__ = "0.1.0"

@@ -30,7 +30,7 @@ __all__ = [
     "make_ann",
     "set_knob",
     "index_bytes",
-    "recall_at_k",
+    "ann_recall",
     "single_query_ms",
     "measure_ann",
     "fit_power",
@@ -197,10 +197,10 @@ def index_bytes(index) -> int:
     return int(faiss.serialize_index(index).nbytes)
 
 
-def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
+def ann_recall(found: np.ndarray, truth: np.ndarray) -> float:
     """Mean share of the exact top-k ``(n_q, k)`` that the approximate top-k ``(n_q, k)`` also returned.
 
-    >>> recall_at_k(np.array([[1, 2, 3]]), np.array([[3, 2, 9]]))
+    >>> ann_recall(np.array([[1, 2, 3]]), np.array([[3, 2, 9]]))
     0.6666666666666666
 
     Introduced in 05_cost_and_scale.ipynb.
@@ -252,7 +252,7 @@ def measure_ann(
     for v in values:
         set_knob(index, kind, v)
         ids, ms = single_query_ms(index, tune_q, k)
-        tried[v] = (recall_at_k(ids, truth_tune), float(np.median(ms)))
+        tried[v] = (ann_recall(ids, truth_tune), float(np.median(ms)))
         if tried[v][0] >= target:
             chosen = v
             break
@@ -268,7 +268,7 @@ def measure_ann(
         "index_mb": index_bytes(index) / 1e6,
         "p50_ms": float(np.median(ms)),
         "p90_ms": float(np.percentile(ms, 90)),
-        "recall": recall_at_k(ids, truth_test),
+        "recall": ann_recall(ids, truth_test),
         "tune_recall": tried[chosen][0],
         "tried": {str(v): [round(r, 4), round(t, 4)] for v, (r, t) in tried.items()},
     }

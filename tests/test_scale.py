@@ -57,8 +57,8 @@ def test_recall_and_single_query_ids_agree_with_exact_search(real):
     index = lk.make_ann("flat", real)
     ids, ms = lk.single_query_ms(index, real[:5], k=3)
     assert ids[:, 0].tolist() == [0, 1, 2, 3, 4] and (ms > 0).all()  # each row is its own nearest neighbour
-    assert lk.recall_at_k(ids, ids) == 1.0
-    assert lk.recall_at_k(np.array([[1, 2]]), np.array([[3, 4]])) == 0.0
+    assert lk.ann_recall(ids, ids) == 1.0
+    assert lk.ann_recall(np.array([[1, 2]]), np.array([[3, 4]])) == 0.0
 
 
 @pytest.mark.parametrize("b, a", [(1.0, 2e-3), (0.5, 1.0), (2.0, 1e-6)])

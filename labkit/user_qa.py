@@ -108,7 +108,7 @@ def load_questions(path: str | Path) -> list[UserQuestion]:
     """
     path = Path(path)
     if path.suffix.lower() not in (".jsonl", ".csv"):
-        raise DataError(f"{path}: questions come as .jsonl or .csv (see labkit/questions.py for the fields).")
+        raise DataError(f"{path}: questions come as .jsonl or .csv (see labkit/user_qa.py for the fields).")
     text = read_user_text(path, "no such questions file.")
     out = _jsonl(path, text) if path.suffix.lower() == ".jsonl" else _csv(path, text)
     if not out:
