@@ -24,7 +24,6 @@ import dataclasses
 import datetime
 import gc
 import json
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -42,16 +41,6 @@ def reset_peak_rss() -> bool:
         return True
     except OSError:
         return False
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def save(out: dict) -> None:
@@ -72,7 +61,7 @@ def main() -> None:
     real, tune_q, test_q = inp.real, inp.tune, inp.test
     g = lk.fit_gaussian(real, inp.groups, inp.per_doc)
     out = {
-        "machine": {"cpu": cpu_name(), "cores": env.threads, "dtype": str(env.dtype).split(".")[-1]},
+        "machine": {"cpu": lk.machine_name(), "cores": env.threads, "dtype": str(env.dtype).split(".")[-1]},
         "date": datetime.date.today().isoformat(),
         "labkit_code": lk.code_digest(),
         "real_vectors": len(real),

@@ -35,6 +35,10 @@ from .deploy import *
 from .decide import *
 from .ingest import *
 from .user_qa import *
+from .gen_qa import *
+from .reader import *
+from .own_docs import *
+from .own_docs_report import *
 from .report import *
 
 __version__ = "0.1.0"

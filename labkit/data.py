@@ -17,6 +17,8 @@ from pathlib import Path
 
 __all__ = [
     "ABSTENTION",
+    "WORKBOOK_CORPUS",
+    "abstention_sentence",
     "DataError",
     "Document",
     "QARecord",
@@ -32,7 +34,23 @@ REPO_ROOT = Path(__file__).resolve().parent.parent  # here, not from env: this m
 
 DOC_TYPES = {"product", "policy", "pricing", "release-notes", "faq", "howto", "company", "glossary"}
 KB_VERSIONS = ("v1", "v2")
-ABSTENTION = "I don't know based on the Tessavik documentation."  # the house answer when the docs are silent
+WORKBOOK_CORPUS = "Tessavik"  # the fictional company's name as the workbook's trained answers say it
+
+
+def abstention_sentence(corpus: str) -> str:
+    """The house answer when a corpus's documents are silent; the corpus's name is a parameter.
+
+    >>> abstention_sentence("Acme")
+    "I don't know based on the Acme documentation."
+
+    Introduced in 06_your_own_documents.ipynb (the workbook's own sentence: ``ABSTENTION``).
+    """
+    if not isinstance(corpus, str) or not corpus.strip():
+        raise ValueError(f"abstention_sentence: the corpus name must be a non-empty string, got {corpus!r}")
+    return f"I don't know based on the {corpus.strip()} documentation."
+
+
+ABSTENTION = abstention_sentence(WORKBOOK_CORPUS)  # the workbook's house answer when its docs are silent
 
 
 class DataError(ValueError):

@@ -15,13 +15,14 @@ import random
 from dataclasses import dataclass
 
 from .chunking import ChunkConfig
-from .data import ABSTENTION, QARecord, doc_tags
+from .data import WORKBOOK_CORPUS, QARecord, abstention_sentence, doc_tags
 from .evaluate import contains_gold
 from .protocol import TRAIN_WORDINGS, wordings
 from .rag import RAGConfig, RAGPipeline, build_prompt
 
 __all__ = [
     "HYBRID_SYSTEM",
+    "hybrid_system",
     "HYBRID_CHUNKS",
     "RAFTConfig",
     "RAFTExample",
@@ -33,12 +34,24 @@ __all__ = [
     "HybridPipeline",
 ]
 
-# The same system prompt in training and at inference: the model is trained on exactly what it will see.
-# Short on purpose: it is in every training example, and every token of it costs training time.
-HYBRID_SYSTEM = (
-    "Answer from the passages in one sentence ending with the source id, e.g. [refund-policy]. "
-    f"If they do not say, reply: {ABSTENTION}"
-)
+
+def hybrid_system(corpus: str) -> str:
+    """The hybrid's system prompt for a corpus: the same in training and at inference, so the model is
+    trained on exactly what it will see. Short on purpose: it is in every training example, and every
+    token of it costs training time.
+
+    >>> hybrid_system("Acme").endswith("reply: I don't know based on the Acme documentation.")
+    True
+
+    Introduced in 03_hybrid.ipynb (the corpus name as a parameter: 06_your_own_documents.ipynb).
+    """
+    return (
+        "Answer from the passages in one sentence ending with the source id, e.g. [refund-policy]. "
+        f"If they do not say, reply: {abstention_sentence(corpus)}"
+    )
+
+
+HYBRID_SYSTEM = hybrid_system(WORKBOOK_CORPUS)  # the workbook's own
 # Passages of 60 words keep a 3-passage prompt near 300 tokens: RAFT trains on whole prompts, so the
 # passage length sets the training cost on a CPU (notebook 01's RAG chunks are longer).
 HYBRID_CHUNKS = ChunkConfig(size=60, overlap=15)
@@ -98,14 +111,15 @@ class RAFTExample:
     passages: list  # lk.Chunk objects in prompt order
     has_oracle: bool
     target: str  # the assistant turn: house-style cited answer or the abstention sentence
+    system: str = HYBRID_SYSTEM  # the system prompt (hybrid_system of the corpus the example speaks for)
 
     @property
     def messages(self) -> list[dict]:
         """The chat the fine-tune trains on: system, user (passages + question), assistant (target)."""
-        return raft_messages(self.question, self.passages, self.target)
+        return raft_messages(self.question, self.passages, self.target, self.system)
 
 
-def raft_messages(question: str, passages: list, target: str | None = None) -> list[dict]:
+def raft_messages(question: str, passages: list, target: str | None = None, system: str = HYBRID_SYSTEM) -> list[dict]:
     """The hybrid's chat: the training prompt and the inference prompt are this same function.
 
     >>> from labkit.chunking import Chunk
@@ -115,7 +129,7 @@ def raft_messages(question: str, passages: list, target: str | None = None) -> l
 
     Introduced in 03_hybrid.ipynb.
     """
-    msgs = [{"role": "system", "content": HYBRID_SYSTEM}, {"role": "user", "content": build_prompt(question, passages)}]
+    msgs = [{"role": "system", "content": system}, {"role": "user", "content": build_prompt(question, passages)}]
     if target is not None:
         msgs.append({"role": "assistant", "content": target})
     return msgs
@@ -246,7 +260,14 @@ class HybridPipeline:
     """
 
     def __init__(
-        self, lm, retriever, top_k: int = 3, max_new_tokens: int = 32, batch_size: int = 8, name: str = "hybrid"
+        self,
+        lm,
+        retriever,
+        top_k: int = 3,
+        max_new_tokens: int = 32,
+        batch_size: int = 8,
+        name: str = "hybrid",
+        corpus: str = WORKBOOK_CORPUS,
     ):
         self.lm, self.retriever, self.top_k, self.name = lm, retriever, top_k, name
         # RAGPipeline builds the prompt with build_prompt, as raft_messages does: same layout as training.
@@ -259,8 +280,9 @@ class HybridPipeline:
                 min_score=-1.0,
                 max_new_tokens=max_new_tokens,
                 batch_size=batch_size,
-                system=HYBRID_SYSTEM,
+                system=hybrid_system(corpus),
                 few_shot=False,
+                abstention=abstention_sentence(corpus),
             ),
             name=name,
         )  # trained without examples

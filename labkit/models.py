@@ -285,7 +285,7 @@ def contiguous_head_input(model) -> None:
         head._labkit_contiguous = True
 
 
-def tiny_generator(seed: int = 0, n_layers: int = 2, hidden: int = 64) -> LM:
+def tiny_generator(seed: int = 0, n_layers: int = 2, hidden: int = 64, max_context: int = 512) -> LM:
     """A random-weight Llama of the generator's architecture and tokenizer, built in memory: for tests.
 
     >>> lm = tiny_generator()                      # doctest: +SKIP
@@ -305,12 +305,12 @@ def tiny_generator(seed: int = 0, n_layers: int = 2, hidden: int = 64) -> LM:
         num_hidden_layers=n_layers,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=512,
+        max_position_embeddings=max_context,  # RAG prompts with three passages need 1024
         tie_word_embeddings=True,
         bos_token_id=tok.bos_token_id,
         eos_token_id=tok.eos_token_id,
         pad_token_id=tok.pad_token_id,
     )
     model = LlamaForCausalLM(config).eval()
-    name = f"tiny-random-llama-{n_layers}x{hidden}-seed{seed}"
+    name = f"tiny-random-llama-{n_layers}x{hidden}-seed{seed}" + (f"-ctx{max_context}" if max_context != 512 else "")
     return _finish_lm(model, tok, name, f"memory:{name}")  # the source names the seed: it sets the weights

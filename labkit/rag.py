@@ -59,6 +59,7 @@ class RAGConfig:
     batch_size: int = 8
     system: str = RAG_SYSTEM  # system prompt
     few_shot: bool = True  # show two worked examples (invented, not from the KB) before the question
+    abstention: str = ABSTENTION  # what it says below the threshold: lk.abstention_sentence(corpus name)
 
     def __post_init__(self):
         if not isinstance(self.top_k, int) or self.top_k <= 0:
@@ -222,7 +223,7 @@ class RAGPipeline:
         hits = self.retriever.search(qs, cfg.top_k)
         by_id = {c.id: c for c in self.retriever.chunks}
         passages = [[by_id[c] for c in row] for row in hits.chunk_ids]
-        answers = [Answer(ABSTENTION, [c.id for c in ps], [], hits.t_embed, hits.t_search) for ps in passages]
+        answers = [Answer(cfg.abstention, [c.id for c in ps], [], hits.t_embed, hits.t_search) for ps in passages]
         ask = [i for i in range(len(qs)) if hits.confidence[i] >= cfg.min_score]  # the rest abstain
         shots = few_shot_turns() if cfg.few_shot else []
         chats = [[*shots, {"role": "user", "content": build_prompt(qs[i], passages[i])}] for i in ask]

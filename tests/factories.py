@@ -111,3 +111,25 @@ def train_tiny(run_dir: Path, cfg_kw: dict | None = None, examples=None, seed: i
     cfg = lk.FinetuneConfig(**{**FAST, **(cfg_kw or {})})
     ex = examples if examples is not None else lk.make_examples(REFUND_QA[:6], kind="knowledge")
     return lk.finetune(lm, ex, cfg, progress=False, out_dir=kw.pop("out_dir", run_dir / str(cfg_kw)), **kw)
+
+
+def browser_check(module: str):
+    """Import ``tests/browser/<module>.py`` when Playwright and the OS's Chromium are there; otherwise skip the
+    test, except under CI=true, where ``.ci/run`` installs Chromium and a missing piece is a failure."""
+    import importlib
+    import importlib.util
+    import os
+    import sys
+
+    import pytest
+
+    def missing(what):
+        (pytest.fail if os.environ.get("CI") == "true" else pytest.skip)(f"{what} (CI=true: required)")
+
+    if importlib.util.find_spec("playwright") is None:
+        missing("no Playwright: pip install -e .[test]")
+    sys.path.insert(0, str(Path(__file__).parent / "browser"))
+    checker = importlib.import_module(module)
+    if not Path(checker.CHROMIUM).exists():
+        missing("no Chromium (Debian: apt install chromium)")
+    return checker

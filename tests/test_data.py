@@ -169,3 +169,18 @@ def test_house_style_checker(answer, ok):
 def test_house_style_checker_knows_real_documents():
     check = lk.check_house_style("It is 23 days [made-up-doc].", doc_ids={"refund-policy"})
     assert not check.ok and "made-up-doc" in check.reason
+
+
+@pytest.mark.parametrize("name", ["", "   ", None, 3])
+def test_the_abstention_sentence_needs_a_corpus_name(name):
+    with pytest.raises(ValueError, match="corpus name"):
+        lk.abstention_sentence(name)
+
+
+def test_the_workbook_keeps_its_trained_abstention_sentence():
+    assert (
+        lk.ABSTENTION
+        == lk.abstention_sentence(lk.WORKBOOK_CORPUS)
+        == "I don't know based on the Tessavik documentation."
+    )
+    assert lk.hybrid_system("Acme") != lk.HYBRID_SYSTEM and "Tessavik" not in lk.hybrid_system("Acme")

@@ -173,21 +173,11 @@ def test_panel_renders_and_escapes_in_jupyterlab_in_a_real_browser():
     screenshot stays in build/panel-check/panel.png. `make test` runs this after the notebooks, so their
     adapters are in the cache; from an empty cache it trains them first (minutes).
     """
-    import importlib.util
-    import os
-    import sys
     from pathlib import Path
 
-    def missing(what):
-        (pytest.fail if os.environ.get("CI") == "true" else pytest.skip)(f"{what} (CI=true: required)")
+    from factories import browser_check
 
-    if importlib.util.find_spec("playwright") is None:
-        missing("no Playwright: pip install -e .[test]")
-    sys.path.insert(0, str(Path(__file__).parent / "browser"))
-    import panel_check
-
-    if not Path(panel_check.CHROMIUM).exists():
-        missing("no Chromium (Debian: apt install chromium)")
+    panel_check = browser_check("panel_check")
     out = Path(__file__).resolve().parent.parent / "build" / "panel-check"
     out.mkdir(parents=True, exist_ok=True)
     seen = panel_check.check(screenshot=out / "panel.png")

@@ -1,0 +1,104 @@
+"""The ``labkit`` command (also ``python -m labkit``): ``prepare``, ``clear-cache`` and ``compare``.
+
+``labkit compare --docs DIR [--questions FILE] [--out report.html]`` runs base, RAG, a fine-tune and the
+hybrid on a folder of your documents and writes one HTML report. A problem with the folder or the
+questions file is one line on stderr (exit status 2), found before any model loads; nothing in the folder
+is written.
+
+Introduced in 06_your_own_documents.ipynb (``prepare`` is what ``make setup`` runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+
+__all__: list[str] = []  # a command, not library functions: nothing joins the lk namespace
+
+
+class InputError(Exception):
+    """What the user gave cannot be used; the message says which file, line or field, and what to do."""
+
+
+def _prepare(args) -> int:
+    from .embedder import load_embedder
+    from .env import auto_dtype, pick_device
+    from .models import prepare_generator
+
+    t0 = time.perf_counter()
+    path = prepare_generator()
+    prepare_generator(auto_dtype(pick_device().type))  # the copy this machine will load
+    load_embedder()
+    print(f"offline models ready ({time.perf_counter() - t0:.1f} s): generator cache {path}")
+    return 0
+
+
+def _clear_cache(args) -> int:
+    import torch
+
+    from .models import generator_cache_path
+
+    for dtype in (torch.float32, torch.bfloat16, torch.float16):
+        shutil.rmtree(generator_cache_path(dtype), ignore_errors=True)
+    print(f"removed {generator_cache_path().parent}")
+    return 0
+
+
+def _compare(args) -> int:
+    from .env import setup
+    from .own_docs import CompareConfig, check_inputs, compare_documents
+    from .own_docs_report import write_report
+
+    try:  # every input problem surfaces here, before a model loads
+        cfg = CompareConfig(docs=args.docs, questions=args.questions, out=args.out, corpus=args.corpus,
+                            work_dir=args.work_dir)  # fmt: skip
+        folder, questions = check_inputs(cfg)
+    except ValueError as e:  # a bad option, folder or questions file (IngestError and DataError are ValueErrors)
+        raise InputError(str(e)) from None
+    print(f"{folder}; {len(questions) if questions else 'no'} questions file entries", file=sys.stderr)
+    for s in folder.skipped:
+        print(f"  skipped {s.path}: {s.reason}", file=sys.stderr)
+    if args.check:
+        return 0
+    t0 = time.perf_counter()
+    setup(seed=0)
+    res = compare_documents(cfg, progress=not args.quiet)
+    path = write_report(res)
+    print(res.table.to_string(), file=sys.stderr)
+    print(f"report written to {path} ({time.perf_counter() - t0:.0f} s)")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="labkit", description="RAG vs Fine-Tuning Lab helper commands.")
+    sub = p.add_subparsers(dest="cmd")
+    sub.add_parser("prepare", help="convert and cache the offline models (make setup runs it)")
+    sub.add_parser("clear-cache", help="remove the converted generator")
+    c = sub.add_parser("compare", help="base, RAG, fine-tune and hybrid on a folder of your documents")
+    c.add_argument("--docs", required=True, help="folder of .md, .txt, .html and .pdf files (read only)")
+    c.add_argument("--questions", help=".jsonl or .csv: question, answer (null: unanswerable), aliases")
+    c.add_argument("--out", default="report.html", help="the HTML report to write (default: report.html)")
+    c.add_argument("--corpus", help="the corpus's name in prompts (default: the folder's name)")
+    c.add_argument("--work-dir", help="where finished stages are kept (default: the labkit cache)")
+    c.add_argument("--quiet", action="store_true", help="no progress bars")
+    c.add_argument("--check", action="store_true", help="only read the folder and the questions, report, stop")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; input errors become one line on stderr and exit status 2, not a traceback."""
+    from .data import DataError
+    from .ingest import IngestError
+
+    args = _parser().parse_args(argv)
+    run = {"prepare": _prepare, "clear-cache": _clear_cache, "compare": _compare}.get(args.cmd or "prepare")
+    try:
+        return run(args)
+    except (InputError, DataError, IngestError, OSError) as e:  # each names its file; OSError: e.g. --out unwritable
+        print(f"labkit {args.cmd}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"labkit {args.cmd}: interrupted; run it again to continue from the finished stages.", file=sys.stderr)
+        return 130

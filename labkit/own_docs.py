@@ -1,0 +1,274 @@
+"""The whole comparison on your own documents: base, RAG, a fine-tune and the hybrid, one report.
+
+``compare_documents(CompareConfig(docs="my_docs", questions="qs.jsonl"))`` does what notebooks 00-05 do on the
+workbook's company, on any folder of ``.md``/``.txt``/``.html``/``.pdf`` files, with the same protocol:
+
+* **questions**: yours (every one is a test question: nothing trains or tunes on them), plus questions
+  generated from the documents (``lk.generate_qa``), which are the fine-tune's fact cards and the dev set
+  every choice is made on (RAG's k, the fine-tune's epoch). Without a questions file the generated ones
+  are split train / dev / test and the report says the numbers come from generated questions.
+* **approaches**: ``base`` (closed book), ``rag`` (the workbook's retriever and prompt, k chosen on dev;
+  no retrieval threshold: without unanswerable dev questions there is nothing to set it on), ``ft`` (LoRA
+  on the generated fact cards, epoch chosen on dev) and ``hybrid`` (``lk.train_reader``'s reader, trained
+  once on the workbook's own train questions, reading your passages).
+* **stages**: each finished stage is stored in the run's folder (``work_dir``); a second run, or one
+  after an interrupt, reuses them (trainings resume from their checkpoints).
+
+>>> cfg = CompareConfig(docs="data/own_docs/founding-documents", questions="data/own_docs/questions.jsonl")
+>>> res = compare_documents(cfg)                                                   # doctest: +SKIP
+>>> res.table                                                                      # doctest: +SKIP
+
+Introduced in 06_your_own_documents.ipynb.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from .data import abstention_sentence, load_kb
+from .evaluate import Record, claim, rate_table
+from .gen_qa import generate_qa
+from .ingest import Folder, load_folder
+from .protocol import ClosedBook, Split, run_approach, split_qa
+from .rag import RAGConfig, RAGPipeline, tune_rag
+from .reader import reader_pipeline, train_reader
+from .user_qa import as_qa_records, load_questions
+from .workbook import KNOWLEDGE_FT, build_retriever, knowledge_ft, workbook_split
+
+__all__ = ["CompareConfig", "Comparison", "check_inputs", "compare_documents", "APPROACHES", "COMPARE_FT"]
+
+APPROACHES = ("base", "rag", "ft", "hybrid")
+# The workbook's knowledge LoRA, 2 epochs to choose from on dev; checkpointing every layer keeps the run
+# under 1.5 GB (see READER_FT).
+COMPARE_FT = replace(KNOWLEDGE_FT, epochs=2, recompute_every=1)
+_CLAIMS = (  # (a, b, metric, higher is better): the article's claims that this run can test
+    ("rag", "base", "accuracy", True),
+    ("ft", "base", "accuracy", True),
+    ("rag", "ft", "accuracy", True),
+    ("hybrid", "rag", "accuracy", True),
+    ("rag", "ft", "hallucination", False),
+    ("hybrid", "rag", "hallucination", False),
+)
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """What ``compare_documents`` runs on, and where it keeps its stages.
+
+    >>> CompareConfig(docs="my_docs").corpus_name
+    'my docs'
+
+    Introduced in 06_your_own_documents.ipynb.
+    """
+
+    docs: str  # the folder of documents (read only: nothing in it is written or changed)
+    questions: str | None = None  # .jsonl or .csv (see lk.load_questions); None: generated questions only
+    out: str = "report.html"  # the HTML report (must not lie inside the documents folder)
+    corpus: str | None = None  # the corpus's name in prompts ("... based on the <corpus> documentation")
+    n_generated: int = 120  # generated cloze questions: fact cards and dev set (and test without a file)
+    seed: int = 0  # the generated questions' choice and split
+    work_dir: str | None = None  # where finished stages are kept; None: the labkit cache, keyed by the inputs
+
+    def __post_init__(self):
+        if not isinstance(self.docs, (str, Path)) or not str(self.docs):
+            raise ValueError(f"CompareConfig.docs must name a folder, got {self.docs!r}")
+        if not isinstance(self.n_generated, int) or self.n_generated < 20:
+            raise ValueError(
+                f"CompareConfig.n_generated must be an int >= 20 (dev needs questions), got {self.n_generated!r}"
+            )
+        if self.corpus is not None and (not isinstance(self.corpus, str) or not self.corpus.strip()):
+            raise ValueError(f"CompareConfig.corpus must be a non-empty name or None, got {self.corpus!r}")
+        docs, out = Path(self.docs).resolve(), Path(self.out).resolve()
+        if out == docs or docs in out.parents:
+            raise ValueError(f"{self.out}: the report would be written inside the documents folder {self.docs}; "
+                             "choose --out elsewhere (your folder is never written to).")  # fmt: skip
+
+    @property
+    def corpus_name(self) -> str:
+        return self.corpus or Path(self.docs).resolve().name.replace("_", " ").replace("-", " ")
+
+
+@dataclass
+class Comparison:
+    """What ``compare_documents`` measured: the records of every approach on the same test questions, and how.
+
+    Introduced in 06_your_own_documents.ipynb.
+    """
+
+    cfg: CompareConfig
+    folder: Folder
+    questions_kind: str  # "hand-written" or "generated"
+    split: Split  # train / dev: generated; test: yours (or generated)
+    n_unscored: int  # questions in your file without an answer field: asked nowhere, scored nowhere
+    records: list[Record]
+    settings: dict  # what was chosen on dev, and the fixed choices
+    stages: dict  # stage -> {"seconds": measured when it ran, "reused": bool}
+    upfront_s: dict  # approach -> machine seconds before its first answer (index, training)
+    verdicts: list = field(default_factory=list)  # (claim text, lk.Verdict)
+    passages: dict = field(default_factory=dict)  # chunk id -> text, for every passage a prompt showed
+
+    @property
+    def table(self):
+        """Rates with 95% intervals, one row per approach (``lk.rate_table``)."""
+        return rate_table(self.records)
+
+
+def check_inputs(cfg: CompareConfig):
+    """Read the folder and the questions file before any model loads: every problem is found first.
+
+    Returns (``Folder``, your questions or None). Raises ``lk.IngestError`` / ``lk.DataError``.
+
+    Introduced in 06_your_own_documents.ipynb.
+    """
+    folder = load_folder(cfg.docs)
+    questions = load_questions(cfg.questions) if cfg.questions else None
+    return folder, questions
+
+
+def _digest(folder: Folder, cfg: CompareConfig, lm, embedder) -> dict:
+    """The stages' key: the documents' text, the questions file, the settings, the models and labkit's code."""
+    h = hashlib.sha256()
+    for d in folder.docs:
+        h.update(f"{d.id}\0{d.title}\0{d.text}\0".encode())
+    q = hashlib.sha256(Path(cfg.questions).read_bytes()).hexdigest()[:16] if cfg.questions else None
+    from .env import code_digest
+
+    models = {"lm": lm.fingerprint(), "embedder": embedder.fingerprint()}
+    return {"docs": h.hexdigest()[:16], "questions": q, "corpus": cfg.corpus_name, "n": cfg.n_generated,
+            "seed": cfg.seed, **models, "code": code_digest()}  # fmt: skip
+
+
+def _split(generated: list, mine: list | None, seed: int) -> Split:
+    """Generated questions: train / dev; the test set is yours, or a generated third."""
+    if mine is None:
+        return split_qa(generated, test=0.4, dev=0.2, seed=seed, min_test_answerable=min(30, len(generated) // 3))
+    s = split_qa(generated, test=0.01, dev=0.2, seed=seed, min_test_answerable=0)
+    return Split(s.train + s.test, s.dev, tuple(mine), seed=seed)
+
+
+class _Stages:
+    """Finished stages as JSON files in ``folder``; ``run`` reuses a stored one instead of redoing it."""
+
+    def __init__(self, folder: Path, progress: bool):
+        self.folder, self.log, self.bar = folder, {}, None
+        folder.mkdir(parents=True, exist_ok=True)
+        if progress:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=len(APPROACHES) + 2, desc="compare", unit="stage")  # reader, index, each approach
+
+    def run(self, name: str, fn, seconds: float | None = None):
+        """The stored value of stage ``name``, or ``fn()`` stored with its time (``seconds``: a time the
+        caller measured itself, e.g. an index rebuilt on every run but timed once)."""
+        from .memory import free_memory
+
+        path = self.folder / f"{name}.json"
+        if self.bar is not None:
+            self.bar.set_postfix_str(name)
+        if path.exists():
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            self.log[name] = {"seconds": stored["seconds"], "reused": True}
+            value = stored["value"]
+        else:
+            t0 = time.perf_counter()
+            value = fn()
+            took = time.perf_counter() - t0 if seconds is None else seconds
+            from .checkpoint import write_atomic
+
+            write_atomic(path, json.dumps({"seconds": took, "value": value}))
+            self.log[name] = {"seconds": took, "reused": False}
+        free_memory()  # a stage's buffers go back to the OS before the next one peaks on top of them
+        if self.bar is not None:
+            self.bar.update(1)
+        return value
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def compare_documents(cfg: CompareConfig, lm=None, embedder=None, progress: bool = True) -> Comparison:
+    """Run the four approaches on the same questions and return a ``Comparison`` (``lk.write_report`` writes
+    the HTML). ``lm`` / ``embedder`` default to the offline models.
+
+    Introduced in 06_your_own_documents.ipynb.
+    """
+    from .embedder import load_embedder
+    from .env import artifact_dir
+    from .models import load_generator
+
+    folder, mine = check_inputs(cfg)
+    scored = as_qa_records(mine) if mine else None
+    if mine and not scored:
+        from .data import DataError
+
+        raise DataError(f"{cfg.questions}: no question has an answer field, so none can be scored; add answers "
+                        "(null for a question the documents cannot answer).")  # fmt: skip
+    generated = generate_qa(folder.docs, n=cfg.n_generated, seed=cfg.seed)
+    if len(generated) < 20:
+        from .data import DataError
+
+        raise DataError(f"{cfg.docs}: only {len(generated)} sentences could become generated questions (20 are "
+                        "needed for a dev set); add documents with more running text.")  # fmt: skip
+    split = _split(generated, scored, cfg.seed)
+    corpus = cfg.corpus_name
+    lm = lm or load_generator()
+    embedder = embedder or load_embedder()
+    where = Path(cfg.work_dir) if cfg.work_dir else artifact_dir("compare", _digest(folder, cfg, lm, embedder))
+    stages = _Stages(where, progress)
+
+    def reader_stage():  # first, while the process is small: training is the run's memory peak
+        return {"train_s": train_reader(lm, list(workbook_split().train), load_kb("v1"), embedder).wall_s}
+
+    reader_s = stages.run("reader", reader_stage)["train_s"]
+
+    t0 = time.perf_counter()
+    retriever = build_retriever(folder.docs, embedder, cache=False)  # rebuilt each run (seconds), timed once:
+    t_index = time.perf_counter() - t0
+    t_index = stages.run("index", lambda: t_index, seconds=t_index)  # the stored time is the first run's
+    records, settings, upfront = [], {"retriever": "MiniLM + BM25 (RRF), 60-word passages"}, {"base": 0.0}
+
+    def ask(approach) -> list[dict]:
+        return [asdict(r) for r in run_approach(approach, list(split.test))]
+
+    records += stages.run("base", lambda: ask(ClosedBook(lm, name="base")))
+
+    def rag_stage():
+        cfg_rag, _ = tune_rag(
+            lm, retriever, list(split.dev), RAGConfig(min_score=-1.0, abstention=abstention_sentence(corpus))
+        )
+        return {"top_k": cfg_rag.top_k, "records": ask(RAGPipeline(lm, retriever, cfg_rag, name="rag"))}
+
+    rag = stages.run("rag", rag_stage)
+    records += rag["records"]
+    settings["rag top_k (chosen on dev)"] = rag["top_k"]
+    upfront["rag"] = t_index
+
+    def ft_stage():
+        ft, run, choice = knowledge_ft(lm, generated, split, name="ft", cfg=COMPARE_FT)
+        return {"epoch": choice.epoch, "train_s": run.wall_s, "records": ask(ft)}
+
+    ft = stages.run("ft", ft_stage)
+    records += ft["records"]
+    settings["fine-tune epoch (chosen on dev)"] = ft["epoch"]
+    upfront["ft"] = ft["train_s"]
+
+    def hybrid_stage():
+        run = train_reader(lm, list(workbook_split().train), load_kb("v1"), embedder)  # from the cache by now
+        return ask(reader_pipeline(run.lm, retriever, corpus))
+
+    records += stages.run("hybrid", hybrid_stage)
+    settings["reader training (once, for any corpus), s"] = round(reader_s, 1)
+    upfront["hybrid"] = t_index  # the reader is trained once for every corpus: per corpus, only the index
+    stages.close()
+    recs = [Record(**r) for r in records]
+    shown = {p for r in recs for p in r.passages}
+    passages = {c.id: c.text for c in retriever.chunks if c.id in shown}
+    verdicts = [(f"{a} beats {b} on {m.replace('_', ' ')}", claim(recs, a, b, m, hi)) for a, b, m, hi in _CLAIMS]
+    n_unscored = len(mine) - len(scored) if mine else 0
+    kind = "hand-written" if scored else "generated"
+    return Comparison(cfg, folder, kind, split, n_unscored, recs, settings, stages.log, upfront, verdicts, passages)

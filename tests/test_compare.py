@@ -1,0 +1,176 @@
+"""labkit compare: input errors are one line and no traceback, the user's files are never changed, the
+stages resume, and the report escapes every text it shows."""
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import labkit as lk
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "data" / "own_docs"
+SENTENCES = [
+    "The ferry to {p} leaves at {n} minutes past each hour from the North Pier.",
+    "A return ticket to {p} costs {n} crowns and is valid for seven days after the first trip.",
+    "Bicycles travel free on the {p} line, but dogs need a ticket for {n} crowns.",
+    "The {p} harbour office opens at {n} in the morning and closes at Harbour Master Hall at dusk.",
+]
+
+
+def checksums(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "labkit", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+def make_folder(root: Path, n_docs: int = 8) -> Path:
+    root.mkdir(parents=True)
+    for i in range(n_docs):
+        place = f"Isle{i}"
+        text = " ".join(s.format(p=place, n=10 + i) for s in SENTENCES)
+        (root / f"isle-{i}.md").write_text(f"# Ferries to {place}\n\n{text}\n")
+    (root / "evil.html").write_text("<title>Evil <script>alert(1)</script></title><p>The <b>Evil</b> ferry "
+                                    "never sails on Sundays, said the Harbour Master of Evil Island.</p>")  # fmt: skip
+    (root / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a photo")
+    return root
+
+
+@pytest.mark.parametrize(
+    "setup, words",
+    [
+        (lambda d: None, "no such folder"),
+        (lambda d: d.mkdir(), "the folder is empty"),
+        (lambda d: (d.mkdir(), (d / "a.bin").write_bytes(b"\x00\x01")), "none of its 1 files gave text"),
+        (lambda d: (d.mkdir(), (d / "a.txt").write_bytes(b"caf\xe9 \xff\xfe")), "not UTF-8"),
+    ],
+    ids=["missing", "empty", "only-binaries", "non-utf8"],
+)
+def test_a_bad_folder_is_one_line_and_no_traceback(tmp_path, setup, words):
+    docs = tmp_path / "docs"
+    setup(docs)
+    before = checksums(docs) if docs.exists() else None
+    got = cli("compare", "--docs", docs, "--out", tmp_path / "r.html")
+    assert got.returncode == 2 and "Traceback" not in got.stderr
+    assert words in got.stderr and got.stderr.count("\n") == 1
+    assert (checksums(docs) if docs.exists() else None) == before
+    assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ('{"question": "Why?", "answer": 3}\n', "line 1, field 'answer'"),
+        ('{"question": "Why?"}\nnot json\n', "line 2"),
+        ('{"answer": "x"}\n', "line 1, field 'question'"),
+    ],
+)
+def test_a_bad_questions_file_names_its_line_and_field(tmp_path, text, words):
+    docs = make_folder(tmp_path / "docs")
+    qs = tmp_path / "qs.jsonl"
+    qs.write_text(text)
+    before = checksums(tmp_path)
+    got = cli("compare", "--docs", docs, "--questions", qs, "--out", tmp_path / "out" / "r.html")
+    assert got.returncode == 2 and "Traceback" not in got.stderr and words in got.stderr, got.stderr
+    assert checksums(tmp_path) == before
+
+
+def test_check_lists_skipped_files_and_changes_nothing(tmp_path):
+    docs = make_folder(tmp_path / "docs")
+    before = checksums(docs)
+    got = cli("compare", "--docs", docs, "--check")
+    assert got.returncode == 0, got.stderr
+    assert "9 documents, 1 skipped" in got.stderr and "skipped photo.jpg: unsupported" in got.stderr
+    assert checksums(docs) == before
+
+
+def test_the_report_may_not_go_inside_the_documents_folder(tmp_path):
+    docs = make_folder(tmp_path / "docs")
+    got = cli("compare", "--docs", docs, "--out", docs / "report.html")
+    assert got.returncode == 2 and "inside the documents folder" in got.stderr
+    assert not (docs / "report.html").exists()
+
+
+def test_the_fixture_folder_reads_as_shipped():
+    folder, questions = lk.check_inputs(lk.CompareConfig(FIXTURE / "founding-documents", FIXTURE / "questions.jsonl"))
+    assert len(folder.docs) >= 10 and [s.path for s in folder.skipped] == ["scan.png"]
+    assert {d.path.rsplit(".", 1)[-1] for d in folder.docs} == {"md", "txt", "html", "pdf"}
+    records = lk.as_qa_records(questions)
+    assert sum(q.answerable for q in records) >= 20 and sum(not q.answerable for q in records) >= 5
+    text = " ".join(d.text for d in folder.docs)
+    assert all(lk.contains_gold(text, [q.answer, *q.aliases]) for q in records if q.answerable)
+
+
+@pytest.mark.slow
+def test_compare_runs_resumes_and_escapes_on_a_tiny_model(tmp_path, cache, embedder, one_thread):
+    tiny_lm = lk.tiny_generator(seed=0, max_context=1024)
+    user = tmp_path / "user"
+    docs = make_folder(user / "docs")
+    qs = user / "qs.jsonl"
+    rows = [{"id": "q1", "question": "What does the ferry to Isle3 cost <script>x</script>?", "answer": "13 crowns"},
+            {"id": "q2", "question": "Who owns the ferries?", "answer": None},
+            {"id": "q3", "question": "Is it windy?"}]  # fmt: skip
+    qs.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    before = checksums(user)
+    cfg = lk.CompareConfig(docs, qs, out=tmp_path / "out" / "report.html", n_generated=40, work_dir=tmp_path / "work")
+    res = lk.compare_documents(cfg, lm=tiny_lm, embedder=embedder, progress=False)
+    assert checksums(user) == before  # nothing of the user's is written or changed
+    assert [r.approach for r in res.records] == ["base"] * 2 + ["rag"] * 2 + ["ft"] * 2 + ["hybrid"] * 2
+    assert res.questions_kind == "hand-written" and res.n_unscored == 1 and len(res.split.test) == 2
+    assert not set(q.id for q in res.split.test) & {q.id for q in res.split.train + res.split.dev}
+    assert all(not s["reused"] for s in res.stages.values()) and set(res.stages) == {"reader", "index", *lk.APPROACHES}
+    again = lk.compare_documents(cfg, lm=tiny_lm, embedder=embedder, progress=False)
+    assert all(s["reused"] for s in again.stages.values()) and again.records == res.records
+    html = lk.write_report(res).read_text()
+    assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    assert "Evil &lt;script&gt;" not in html or "<script>alert" not in html
+    assert "photo.jpg" in html and "unsupported" in html and 'id="results"' in html
+    assert "http://" not in html and "https://" not in html  # self-contained: nothing to fetch
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_fixture_report_opens_in_chromium_without_errors(tmp_path):
+    """`labkit compare` on the shipped fixture with the real models, then the report in headless Chromium.
+
+    `make test` runs it after the notebooks: notebook 06 ran the same comparison, so its stages are reused
+    from the cache (from an empty cache it trains the fine-tune and the reader first: minutes).
+    """
+    from factories import browser_check
+
+    report_check = browser_check("report_check")
+    docs, before = FIXTURE / "founding-documents", checksums(FIXTURE)
+    report = tmp_path / "report.html"
+    got = cli("compare", "--docs", docs, "--questions", FIXTURE / "questions.jsonl", "--out", report, "--quiet")
+    assert got.returncode == 0, got.stderr[-2000:]
+    assert checksums(FIXTURE) == before
+    out = ROOT / "build" / "report-check"
+    out.mkdir(parents=True, exist_ok=True)
+    seen = report_check.check(report, screenshot=out / "report.png")
+    assert seen["errors"] == [] and seen["remote_requests"] == [] and seen["scripts"] == 0
+    assert seen["tables"]["results"] == 1 + len(lk.APPROACHES) and seen["tables"]["examples"] > 1
+    assert seen["tables"]["skipped"] == 2 and all(seen["images"]) and len(seen["images"]) == 2
+    assert seen["title"] == "RAG vs fine-tuning on founding documents"
+
+
+def test_stored_stages_are_keyed_by_documents_questions_and_models(tmp_path):
+    from faq_fixtures import HashBow
+
+    from labkit.own_docs import _digest
+
+    docs = make_folder(tmp_path / "docs")
+    folder, emb = lk.load_folder(docs), lk.Embedder(HashBow(), "hash-bow-64", "test")
+    cfg = lk.CompareConfig(docs)
+    a, b = lk.tiny_generator(seed=0), lk.tiny_generator(seed=1)
+    key = _digest(folder, cfg, a, emb)
+    assert key == _digest(lk.load_folder(docs), cfg, a, emb)
+    assert key != _digest(folder, cfg, b, emb)  # another model never reuses these answers
+    assert key != _digest(folder, lk.CompareConfig(docs, corpus="ferries"), a, emb)
+    (docs / "isle-0.md").write_text("# Changed\n\nThe ferry to Isle0 now leaves at dawn from the South Pier.\n")
+    assert key != _digest(lk.load_folder(docs), cfg, a, emb)
