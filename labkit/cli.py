@@ -64,7 +64,7 @@ def _compare(args) -> int:
         return 0
     t0 = time.perf_counter()
     setup(seed=0)
-    res = compare_documents(cfg, progress=not args.quiet)
+    res = compare_documents(cfg, progress=not args.quiet, inputs=(folder, questions))  # read once
     path = write_report(res)
     print(res.table.to_string(), file=sys.stderr)
     print(f"report written to {path} ({time.perf_counter() - t0:.0f} s)")

@@ -191,7 +191,9 @@ class _Stages:
             self.bar.close()
 
 
-def compare_documents(cfg: CompareConfig, lm=None, embedder=None, progress: bool = True) -> Comparison:
+def compare_documents(
+    cfg: CompareConfig, lm=None, embedder=None, progress: bool = True, inputs: tuple | None = None
+) -> Comparison:
     """Run the four approaches on the same questions and return a ``Comparison`` (``lk.write_report`` writes
     the HTML). ``lm`` / ``embedder`` default to the offline models.
 
@@ -201,7 +203,7 @@ def compare_documents(cfg: CompareConfig, lm=None, embedder=None, progress: bool
     from .env import artifact_dir
     from .models import load_generator
 
-    folder, mine = check_inputs(cfg)
+    folder, mine = inputs or check_inputs(cfg)  # ``inputs``: check_inputs(cfg) already called (the CLI does)
     scored = as_qa_records(mine) if mine else None
     if mine and not scored:
         from .data import DataError
@@ -221,8 +223,11 @@ def compare_documents(cfg: CompareConfig, lm=None, embedder=None, progress: bool
     where = Path(cfg.work_dir) if cfg.work_dir else artifact_dir("compare", _digest(folder, cfg, lm, embedder))
     stages = _Stages(where, progress)
 
+    reader = {}  # the reader's run when this process trained or loaded it
+
     def reader_stage():  # first, while the process is small: training is the run's memory peak
-        return {"train_s": train_reader(lm, list(workbook_split().train), load_kb("v1"), embedder).wall_s}
+        reader["run"] = train_reader(lm, list(workbook_split().train), load_kb("v1"), embedder)
+        return {"train_s": reader["run"].wall_s}
 
     reader_s = stages.run("reader", reader_stage)["train_s"]
 
@@ -258,7 +263,7 @@ def compare_documents(cfg: CompareConfig, lm=None, embedder=None, progress: bool
     upfront["ft"] = ft["train_s"]
 
     def hybrid_stage():
-        run = train_reader(lm, list(workbook_split().train), load_kb("v1"), embedder)  # from the cache by now
+        run = reader.get("run") or train_reader(lm, list(workbook_split().train), load_kb("v1"), embedder)
         return ask(reader_pipeline(run.lm, retriever, corpus))
 
     records += stages.run("hybrid", hybrid_stage)
