@@ -13,12 +13,14 @@ from .models import *
 from .embedder import *
 from .stats import *
 from .evaluate import *
+from .extractive import *
 from .generate import *
 from .protocol import *
 from .chunking import *
 from .retrieval import *
 from .retrieval_eval import *
 from .rag import *
+from .error_analysis import *
 from .lora import *
 from .packing import *
 from .flops import *

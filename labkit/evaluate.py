@@ -148,6 +148,8 @@ class Record:
     citation_ok: bool | None = None  # all cited docs support the gold; None when nothing was cited
     style_ok: bool = False  # house style: one sentence + [doc-id] tag, or the abstention sentence
     passages: list[str] = field(default_factory=list)  # chunk ids put in the prompt
+    context: list[str] = field(default_factory=list)  # the passage texts the reader was shown
+    confidence: float | None = None  # retrieval's top-1 score, what an abstention threshold compares
     t_embed: float = 0.0  # seconds: embedding the query
     t_search: float = 0.0  # seconds: the index search
     t_prefill: float = 0.0  # seconds: reading the prompt, up to the first answer token
@@ -223,6 +225,9 @@ METRICS = {
     "correct_abstention": ("unanswerable", lambda r: r.abstained),
     "answered_unanswerable": ("unanswerable", lambda r: not r.abstained),
     "hallucination": ("all", lambda r: r.hallucinated),  # confidently_wrong + answered_unanswerable, pooled
+    "coverage": ("answerable", lambda r: not r.abstained),  # answered at all (1 - over_abstention)
+    "selective_accuracy": ("answered_answerable", lambda r: r.contains),  # correct among those it answered
+    "citation_accuracy": ("cited", lambda r: r.citation_ok),  # every cited document holds the answer
     "style_answered": ("answered", lambda r: r.style_ok),  # house style, among the questions it answered
     "style": ("all", lambda r: r.style_ok),
 }
@@ -231,6 +236,8 @@ _APPLIES = {
     "unanswerable": lambda r: not r.answerable,
     "all": lambda r: True,
     "answered": lambda r: not r.abstained,
+    "answered_answerable": lambda r: r.answerable and not r.abstained,
+    "cited": lambda r: r.answerable and not r.abstained and r.citation_ok is not None,
 }
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .extractive import CopyConstraint
 from .lora import adapter_scope
 from .memory import trim_heap
 from .models import LM
@@ -167,7 +168,12 @@ def _prefill(model, rows: list[list[int]], prefix: list | None, n_prefix: int):
 
 @torch.inference_mode()
 def chat_generate(
-    lm: LM, prompts: list[str | list[Message]], max_new_tokens: int = 48, batch_size: int = 8, system: str | None = None
+    lm: LM,
+    prompts: list[str | list[Message]],
+    max_new_tokens: int = 48,
+    batch_size: int = 8,
+    system: str | None = None,
+    sources: list[list[str]] | None = None,
 ) -> list[Generation]:
     """Greedy answers to chat prompts, ``batch_size`` decoded together, with timing and token counts.
 
@@ -190,6 +196,8 @@ def chat_generate(
     that recipe's: sums in another order flip some greedy choices (in fp32, 16 of 16 RAG and
     closed-book answers agree; the tests check it on a tiny model).
     Greedy decoding makes answers deterministic for a given model, dtype and batch.
+    ``sources``: per prompt, texts its answer must be copied from (``lk.CopyConstraint``: extractive
+    decoding); None: free generation.
     Raises ContextTooLongError naming the prompt that does not fit.
 
     Introduced in 00_setup_and_tour.ipynb.
@@ -198,6 +206,8 @@ def chat_generate(
         raise ValueError(f"max_new_tokens must be positive, got {max_new_tokens}")
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
+    if sources is not None and len(sources) != len(prompts):
+        raise ValueError(f"sources: one list of texts per prompt, got {len(sources)} for {len(prompts)} prompts")
     from transformers import DynamicCache
 
     tok, model = lm.tokenizer, lm.model
@@ -230,6 +240,9 @@ def chat_generate(
             t0 = time.perf_counter()
             cache, mask = _prefill(model, [ids[i] for i in rows], prefix, n_prefix)
             width = mask.shape[1]
+            processors = [clock]
+            if sources is not None:  # after the clock: the first token's time is unchanged
+                processors.append(CopyConstraint(tok, [sources[i] for i in rows], width, stops))
             input_ids = torch.full(mask.shape, tok.pad_token_id, dtype=torch.long, device=lm.device)
             input_ids[:, -1] = torch.tensor([ids[i][-1] for i in rows])  # the rest is in the cache
             out = model.generate(
@@ -238,7 +251,7 @@ def chat_generate(
                 past_key_values=cache,
                 max_new_tokens=max_new_tokens,
                 do_sample=False,
-                logits_processor=[clock],
+                logits_processor=processors,
                 pad_token_id=tok.pad_token_id,
             )
             t_end = time.perf_counter()

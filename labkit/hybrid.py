@@ -282,6 +282,8 @@ class HybridPipeline:
                 batch_size=batch_size,
                 system=hybrid_system(corpus),
                 few_shot=False,
+                context="passages",  # RAFT trains on whole passages, free answers in house style
+                decoding="free",
                 abstention=abstention_sentence(corpus),
             ),
             name=name,

@@ -244,7 +244,11 @@ def compare_documents(
 
     def rag_stage():
         cfg_rag, _ = tune_rag(
-            lm, retriever, list(split.dev), RAGConfig(min_score=-1.0, abstention=abstention_sentence(corpus))
+            lm,
+            retriever,
+            list(split.dev),
+            RAGConfig(min_score=-1.0, abstention=abstention_sentence(corpus)),
+            readers=["sentences, extractive"],  # notebook 01's dev choice; k is chosen here
         )
         return {"top_k": cfg_rag.top_k, "records": ask(RAGPipeline(lm, retriever, cfg_rag, name="rag"))}
 
@@ -273,6 +277,7 @@ def compare_documents(
     recs = [Record(**r) for r in records]
     shown = {p for r in recs for p in r.passages}
     passages = {c.id: c.text for c in retriever.chunks if c.id in shown}
+    passages.update({p: t for r in recs for p, t in zip(r.passages, r.context)})  # sentences: as shown
     verdicts = [(f"{a} beats {b} on {m.replace('_', ' ')}", claim(recs, a, b, m, hi)) for a, b, m, hi in _CLAIMS]
     n_unscored = len(mine) - len(scored) if mine else 0
     kind = "hand-written" if scored else "generated"

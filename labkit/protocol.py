@@ -186,6 +186,8 @@ class Answer:
     t_decode: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    context: list[str] = field(default_factory=list)  # the passage texts the reader was shown
+    confidence: float | None = None  # retrieval's top-1 score (what a threshold compares), if any
 
     def add_generation(self, gen) -> Answer:
         """Take the generation's cost (``lk.Generation``: prefill, decode, tokens); returns self.
@@ -340,6 +342,8 @@ def run_approach(
             version=version,
             cited=a.cited,
             passages=list(a.passages),
+            context=list(a.context),
+            confidence=a.confidence,
             **a.costs(),
         )
         for (rec, q), a in zip(pairs, answers)

@@ -4,6 +4,9 @@ RAG "reads information each time": for every question it retrieves passages (``l
 ``labkit.chunking``'s chunks) and puts them, numbered, in the prompt.
 
 * ``RAGConfig``, ``build_prompt``, ``few_shot_turns``: the prompt (two invented worked examples first).
+* ``READERS``: how the passages are read: whole passages and free generation (the first reader), or
+  the question's best sentences of the retrieved passages with an answer copied from them
+  (``best_sentences``, ``lk.CopyConstraint``).
 * ``parse_citations`` / ``attribute``: which passage an answer cites, or contains.
 * ``RAGPipeline``: an ``lk.Approach``: retrieve, abstain below a similarity threshold, else generate.
 * ``tune_rag``: the number of passages chosen on the dev questions (``lk.split_qa``), never on test.
@@ -23,13 +26,17 @@ from .data import ABSTENTION, QARecord
 from .evaluate import is_abstention
 from .generate import chat_generate
 from .protocol import Answer, check_question_fits
-from .retrieval import Retriever, _check_queries
+from .retrieval import Retriever, _check_queries, embed_texts
 
 __all__ = [
     "RAG_SYSTEM",
     "RAGConfig",
     "few_shot_turns",
     "build_prompt",
+    "READERS",
+    "split_sentences",
+    "best_sentences",
+    "query_embedder",
     "parse_citations",
     "attribute",
     "RAGPipeline",
@@ -60,6 +67,11 @@ class RAGConfig:
     system: str = RAG_SYSTEM  # system prompt
     few_shot: bool = True  # show two worked examples (invented, not from the KB) before the question
     abstention: str = ABSTENTION  # what it says below the threshold: lk.abstention_sentence(corpus name)
+    # "passages": the top_k chunks whole; "sentences": the n_sentences sentences of the top_k chunks most
+    # similar to the question, in document order (notebook 01: a 135M reader loses the answer in long context).
+    context: str = "sentences"
+    n_sentences: int = 2  # sentences shown when context="sentences" (the worked examples show 2 passages too)
+    decoding: str = "extractive"  # "free", or "extractive": the answer is copied from what was shown
 
     def __post_init__(self):
         if not isinstance(self.top_k, int) or self.top_k <= 0:
@@ -68,6 +80,24 @@ class RAGConfig:
             raise ValueError(f"RAGConfig.max_new_tokens must be a positive int, got {self.max_new_tokens!r}")
         if not isinstance(self.batch_size, int) or self.batch_size <= 0:
             raise ValueError(f"RAGConfig.batch_size must be a positive int, got {self.batch_size!r}")
+        if self.context not in ("passages", "sentences"):
+            raise ValueError(f"RAGConfig.context must be 'passages' or 'sentences', got {self.context!r}")
+        if not isinstance(self.n_sentences, int) or self.n_sentences <= 0:
+            raise ValueError(f"RAGConfig.n_sentences must be a positive int, got {self.n_sentences!r}")
+        if self.decoding not in ("free", "extractive"):
+            raise ValueError(f"RAGConfig.decoding must be 'free' or 'extractive', got {self.decoding!r}")
+
+    @property
+    def reader(self) -> str:
+        """The reader's name in ``READERS``, e.g. ``"sentences, extractive"``."""
+        return f"{self.context}, {self.decoding}"
+
+
+# How a RAG prompt is read (RAGConfig fields). The first is the textbook reader; notebook 01 measures both.
+READERS = {
+    "passages, free": {"context": "passages", "decoding": "free"},
+    "sentences, extractive": {"context": "sentences", "decoding": "extractive"},
+}
 
 
 # Two worked examples about an invented building (not the knowledge base): a 135M model copies the
@@ -193,6 +223,65 @@ def attribute(text: str, passages: list[Chunk]) -> list[str]:
     return [passages[int(np.argmax(overlap))].doc_id]
 
 
+# Sentence ends, markdown headings, and table row boundaries ("| a | b | | c | d |": one row, one piece).
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*#+\s+|(?<=\|)\s+(?=\|)")
+
+
+def split_sentences(text: str, min_words: int = 3) -> list[str]:
+    """A passage's sentences (and heading- or table-row-separated pieces) of at least ``min_words`` words.
+
+    >>> split_sentences("## Hours Open at 08:15. Closed on holidays! Ok.")
+    ['Hours Open at 08:15.', 'Closed on holidays!']
+    >>> split_sentences("| Light | What it means | | Red blink | no uplink |")
+    ['| Light | What it means |', '| Red blink | no uplink |']
+
+    Introduced in 01_rag.ipynb.
+    """
+    pieces = [s.strip() for s in _SENTENCE_END.split(text)]
+    return [s for s in pieces if len(re.findall(r"\w+", s)) >= min_words and set(s) - set("|-: ")]
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", text.lower()) if w not in _STOP}
+
+
+def best_sentences(question: str, passages: list[Chunk], n: int, embed=None) -> list[Chunk]:
+    """The ``n`` sentences of ``passages`` most similar to ``question``, in the passages' order.
+
+    ``embed``: texts -> unit vectors ``(n, dim)``; sentences are ranked by cosine with the question
+    (each sentence prefixed with its passage's title, as the retriever indexes chunks). Without it,
+    by the content words shared with the question. (Fusing both rankings, as the retriever does for
+    chunks, found the answer's sentence less often on the dev questions: notebook 01.) Each becomes a
+    ``Chunk`` of its passage's document (id ``<chunk id>/s<i>``), so citations still name the document.
+
+    >>> ps = [Chunk("a#0", "a", "A", "Cats sleep a lot. The gate opens at 08:15 daily.")]
+    >>> [c.text for c in best_sentences("When does the gate open?", ps, n=1)]
+    ['The gate opens at 08:15 daily.']
+
+    Introduced in 01_rag.ipynb.
+    """
+    cands = [(c, i, s) for c in passages for i, s in enumerate(split_sentences(c.text) or [c.text])]
+    if embed is not None:
+        vecs = embed([question] + [f"{c.title}. {s}" for c, _, s in cands])  # (1 + n_sentences, dim)
+        sim = vecs[1:] @ vecs[0]  # (n_sentences,) cosine
+    else:
+        q = _words(question)
+        sim = np.array([len(q & _words(s)) for _, _, s in cands], dtype=float)
+    keep = sorted(np.argsort(-sim, kind="stable")[:n])  # best n, then back in document order
+    return [Chunk(f"{cands[j][0].id}/s{cands[j][1]}", cands[j][0].doc_id, cands[j][0].title, cands[j][2]) for j in keep]
+
+
+def query_embedder(retriever):
+    """The retriever's embedder (dense, fused or Milvus index), or None for a lexical one.
+
+    Introduced in 01_rag.ipynb.
+    """
+    emb = getattr(retriever, "embedder", None) or getattr(getattr(retriever, "dense", None), "embedder", None)
+    if emb is None:
+        return None
+    return lambda texts: embed_texts(emb, texts)
+
+
 class RAGPipeline:
     """Retrieve top-k passages, abstain when retrieval is weak, else generate a short cited answer.
 
@@ -223,13 +312,28 @@ class RAGPipeline:
         hits = self.retriever.search(qs, cfg.top_k)
         by_id = {c.id: c for c in self.retriever.chunks}
         passages = [[by_id[c] for c in row] for row in hits.chunk_ids]
-        answers = [Answer(cfg.abstention, [c.id for c in ps], [], hits.t_embed, hits.t_search) for ps in passages]
+        if cfg.context == "sentences":  # what the reader sees: the question's best sentences of its passages
+            embed = query_embedder(self.retriever)
+            passages = [best_sentences(q, ps, cfg.n_sentences, embed) for q, ps in zip(qs, passages)]
+        answers = [
+            Answer(cfg.abstention, [c.id for c in ps], [], hits.t_embed, hits.t_search, context=[c.text for c in ps])
+            for ps in passages
+        ]
+        for a, conf in zip(answers, hits.confidence):
+            a.confidence = float(conf)
         ask = [i for i in range(len(qs)) if hits.confidence[i] >= cfg.min_score]  # the rest abstain
         shots = few_shot_turns() if cfg.few_shot else []
         chats = [[*shots, {"role": "user", "content": build_prompt(qs[i], passages[i])}] for i in ask]
         gens = (
             chat_generate(
-                self.lm, chats, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, system=cfg.system
+                self.lm,
+                chats,
+                max_new_tokens=cfg.max_new_tokens,
+                batch_size=cfg.batch_size,
+                system=cfg.system,
+                sources=[[c.text for c in passages[i]] + [cfg.abstention] for i in ask]
+                if cfg.decoding == "extractive"
+                else None,  # extractive: copy from what was shown, or decline
             )
             if ask
             else []
@@ -243,15 +347,20 @@ class RAGPipeline:
         return answers
 
     def __repr__(self) -> str:
-        return f"RAGPipeline({self.name!r}, top_k={self.cfg.top_k}, min_score={self.cfg.min_score})"
+        return (
+            f"RAGPipeline({self.name!r}, top_k={self.cfg.top_k}, min_score={self.cfg.min_score}, "
+            f"reader={self.cfg.reader!r})"
+        )
 
 
-def tune_rag(lm, retriever: Retriever, dev: list[QARecord], base: RAGConfig, ks=(1, 2, 3, 4)):
-    """Choose ``top_k`` on the dev questions (held-out wordings): the k with the best dev accuracy.
+def tune_rag(lm, retriever: Retriever, dev: list[QARecord], base: RAGConfig, ks=(1, 2, 3, 4), readers=None):
+    """Choose the reader and ``top_k`` on the dev questions (held-out wordings): the best dev accuracy.
 
-    Ties go to the smaller k (a shorter prompt is faster and cheaper). Every candidate runs through
+    ``readers``: names from ``READERS`` to try (default: every one). Ties go to the smaller k, then the
+    earlier reader (a shorter prompt is faster and cheaper). Every candidate runs through
     ``lk.run_approach`` (cached), so a later notebook asking the same gets the same choice at no cost.
-    Returns the chosen config and the dev table (accuracy and confidently-wrong rate per k).
+    Returns the chosen config and the dev table, indexed by (reader, top_k): accuracy, confidently-wrong
+    and correct-abstention rates, and the share of answerable questions whose gold answer was in the prompt.
 
     >>> cfg, table = tune_rag(lm, retriever, split.dev, RAGConfig(min_score=0.42))   # doctest: +SKIP
 
@@ -259,14 +368,22 @@ def tune_rag(lm, retriever: Retriever, dev: list[QARecord], base: RAGConfig, ks=
     """
     import pandas as pd
 
+    from .error_analysis import evidence_rate
     from .evaluate import rates
     from .protocol import run_approach
 
-    rows = {}
-    for k in ks:
-        recs = run_approach(RAGPipeline(lm, retriever, replace(base, top_k=k), name=f"rag k={k}"), dev)
-        rows[k] = {m: rates(recs, m) for m in ("accuracy", "confidently_wrong", "correct_abstention")}
-    table = pd.DataFrame({k: {m: r.value for m, r in row.items()} for k, row in rows.items()}).T
-    table.index.name = "top_k"
-    best = max(ks, key=lambda k: (table.loc[k, "accuracy"], -k))
-    return replace(base, top_k=int(best)), table
+    readers = list(READERS) if readers is None else list(readers)
+    unknown = [r for r in readers if r not in READERS]
+    if unknown or not readers:
+        raise ValueError(f"tune_rag: readers must be names from lk.READERS {list(READERS)}, got {readers!r}")
+    rows, cfgs = {}, {}
+    for reader in readers:
+        for k in ks:
+            cfg = replace(base, top_k=k, **READERS[reader])
+            recs = run_approach(RAGPipeline(lm, retriever, cfg, name=f"rag {reader} k={k}"), dev)
+            row = {m: rates(recs, m).value for m in ("accuracy", "confidently_wrong", "correct_abstention")}
+            rows[reader, k], cfgs[reader, k] = {**row, "evidence_in_prompt": evidence_rate(recs, dev)}, cfg
+    table = pd.DataFrame(rows).T
+    table.index.names = ["reader", "top_k"]
+    best = max(rows, key=lambda rk: (rows[rk]["accuracy"], -rk[1], -readers.index(rk[0])))
+    return cfgs[best], table

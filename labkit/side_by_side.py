@@ -137,7 +137,7 @@ def compare(
     for system in systems:
         ans = system.answer([question], version)[0]
         if texts is not None and ans.passages:
-            known = system.passage_texts(version)
+            known = {**system.passage_texts(version), **dict(zip(ans.passages, ans.context))}  # as shown
             texts.update({pid: known.get(pid, "(passage text not available)") for pid in ans.passages})
         if rec is None:
             records.append(_unscored(system.name, question, ans, version))
@@ -152,6 +152,8 @@ def compare(
                     version=version,
                     cited=_cited(ans),
                     passages=list(ans.passages),
+                    context=list(ans.context),
+                    confidence=ans.confidence,
                     **ans.costs(),
                 )
             )

@@ -109,8 +109,8 @@ def test_training_and_inference_prompts_are_the_same(qa, index, tiny_lm, monkeyp
     seen = {}
     import labkit.rag as rag
 
-    def spy(lm, chats, max_new_tokens, batch_size, system):
-        seen["prompts"], seen["system"] = [c[-1]["content"] for c in chats], system
+    def spy(lm, chats, max_new_tokens, batch_size, system, sources):
+        seen["prompts"], seen["system"], seen["sources"] = [c[-1]["content"] for c in chats], system, sources
         seen["shots"] = [m for c in chats for m in c[:-1]]
         return [lk.Generation("It is 23 days [refund-policy].", 10, 5, 0.1, 0.1) for _ in chats]
 
@@ -124,6 +124,7 @@ def test_training_and_inference_prompts_are_the_same(qa, index, tiny_lm, monkeyp
     assert seen["system"] == train[0]["content"] == HYBRID_SYSTEM
     assert seen["prompts"] == [train[1]["content"]] == [build_prompt(qa[0].question, passages)]
     assert seen["shots"] == []  # trained without worked examples, so asked without them
+    assert seen["sources"] is None  # trained on free answers over whole passages, so asked that way
     assert out[0].cited == ["refund-policy"]
 
 

@@ -66,11 +66,52 @@ def test_pipeline_answers_do_not_depend_on_the_batch_size(tiny_lm, index, qa):
     assert len({p for _, _, p in answers[1]}) > 1 and sum(n for _, n, _ in answers[1]) > len(qa)
 
 
-def test_tune_rag_picks_k_on_dev_and_prefers_the_smaller_on_ties(tiny_lm, index, qa):
+def test_tune_rag_picks_reader_and_k_on_dev_and_prefers_the_smaller_on_ties(tiny_lm, index, qa):
     cfg, table = lk.tune_rag(tiny_lm, index, qa, lk.RAGConfig(max_new_tokens=3), ks=(1, 2))
-    assert list(table.index) == [1, 2] and cfg.top_k in (1, 2)
+    assert list(table.index) == [(r, k) for r in lk.READERS for k in (1, 2)]
+    assert {"accuracy", "evidence_in_prompt"} <= set(table.columns)
     best = table["accuracy"].max()
-    assert cfg.top_k == min(k for k in (1, 2) if table.loc[k, "accuracy"] == best)
+    first = next((r, k) for r in lk.READERS for k in (1, 2) if table.loc[(r, k), "accuracy"] == best)
+    ties = [(r, k) for r, k in table.index if table.loc[(r, k), "accuracy"] == best]
+    assert (cfg.reader, cfg.top_k) == min(ties, key=lambda rk: (rk[1], list(lk.READERS).index(rk[0]))), first
+    with pytest.raises(ValueError, match="lk.READERS"):
+        lk.tune_rag(tiny_lm, index, qa, lk.RAGConfig(), readers=["nonsense"])
+
+
+@pytest.mark.parametrize("field, value", [("context", "pages"), ("n_sentences", 0), ("decoding", "beam"), ("top_k", 0)])
+def test_rag_config_rejects_bad_values(field, value):
+    with pytest.raises(ValueError, match=f"RAGConfig.{field}"):
+        lk.RAGConfig(**{field: value})
+
+
+def test_best_sentences_keeps_document_order_and_ids():
+    ps = [
+        lk.Chunk("a#0", "a", "A", "Cats sleep all day long. The gate opens at noon sharp."),
+        lk.Chunk("b#2", "b", "B", "Dogs bark at night. The gate closes at dusk."),
+    ]
+    out = lk.best_sentences("When does the gate open and close?", ps, n=2)
+    assert [c.id for c in out] == ["a#0/s1", "b#2/s1"] and [c.doc_id for c in out] == ["a", "b"]
+    vec = {"cats": [1.0, 0.0], "gate": [0.0, 1.0]}  # a toy embedder: sentences about gates point up
+
+    def embed(texts):
+        return np.array([vec["gate"] if "gate" in t.lower() else vec["cats"] for t in texts])
+
+    assert [c.text for c in lk.best_sentences("gate?", ps, n=1, embed=embed)] == ["The gate opens at noon sharp."]
+
+
+@pytest.mark.parametrize("reader", list(lk.READERS))
+def test_each_reader_records_what_it_showed(tiny_lm, index, qa, reader):
+    cfg = lk.RAGConfig(top_k=2, max_new_tokens=4, **lk.READERS[reader])
+    recs = lk.run_approach(lk.RAGPipeline(tiny_lm, index, cfg), qa, phrasing="question", cache=False)
+    by_id = {c.id: c for c in index.chunks}
+    for r in recs:
+        assert len(r.context) == len(r.passages) and r.confidence is not None
+        if reader.startswith("passages"):
+            assert r.context == [by_id[p].text for p in r.passages]
+        else:  # each shown sentence is a piece of the passage it names
+            assert all(t in by_id[p.split("/")[0]].text for p, t in zip(r.passages, r.context))
+        if reader.endswith("extractive") and not r.abstained and r.answer:
+            assert " ".join(r.answer.split()) in " ".join(" ".join(r.context).split()) + " " + lk.ABSTENTION
 
 
 def test_too_long_question_is_a_clear_error(tiny_lm, index):
