@@ -92,8 +92,8 @@ print(f"{len(records)} test records in {t_records:.0f} s (cached ones cost nothi
 
 # %%
 names = [s.name for s in systems]
-rates = lk.rate_table(records, ["accuracy", "confidently_wrong", "over_abstention", "correct_abstention",
-                                "hallucination"])
+rates = lk.rate_table(records, ["accuracy", "coverage", "selective_accuracy", "confidently_wrong",
+                                "over_abstention", "correct_abstention", "hallucination", "citation_accuracy"])
 cost = lk.CostModel()
 costs = lk.cost_table(records, upfront, cost)
 table = rates.assign(**{
@@ -104,6 +104,11 @@ table = rates.assign(**{
 table.T
 
 # %% [markdown]
+# *Coverage* is the share of answerable questions a system answers at all; *selective accuracy* is its
+# accuracy on those it answers, so a system that declines often is compared at what it does answer.
+# *Citation accuracy*: among answered questions with a cited document, the share whose every cited document
+# holds the answer (a tag naming no real document counts as wrong).
+#
 # Read *hallucination* with its two parts beside it: *confidently wrong* on answerable questions and the
 # unanswerable questions answered anyway (1 − *correct abstention*). The chart shows the rates with their
 # 95% intervals; where two bars' intervals overlap, look at the paired verdicts below before concluding.
@@ -117,6 +122,16 @@ fig, ax = plt.subplots(figsize=(6, 2.6))
 ax.boxplot([latency[n] for n in names], tick_labels=names, orientation="horizontal")
 ax.set(xlabel="seconds, one question alone (batch 1)", title=f"Latency on {len(probe)} test questions")
 plt.tight_layout(); plt.show()
+
+# %% [markdown]
+# **Retrieval or reading?** For every answerable test question, was the gold answer in what each system was
+# shown, and what did it make of it (`lk.error_breakdown`, introduced in notebook 01)?
+
+# %%
+breakdown = lk.error_breakdown(records, split.test)
+lk.plot_error_breakdown(breakdown, title="Answerable test questions: where each answer went")
+plt.tight_layout(); plt.show()
+breakdown
 
 # %% [markdown]
 # ## 4. The freshness experiment: v1 → v2
