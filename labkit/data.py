@@ -24,6 +24,7 @@ __all__ = [
     "QARecord",
     "StyleCheck",
     "check_house_style",
+    "house_style",
     "doc_tags",
     "load_kb",
     "load_qa",
@@ -298,6 +299,18 @@ def doc_tags(text: str) -> list[str]:
     Introduced in 00_setup_and_tour.ipynb.
     """
     return [t for t in _DOC_TAGS.findall(text) if not t.isdigit()]
+
+
+def house_style(answer: str, doc_id: str) -> str:
+    """``answer`` in the house style, by template: its text without source tags, then `` [doc_id].``.
+
+    >>> house_style("14 days [2]", "refund-policy")
+    '14 days [refund-policy].'
+
+    Introduced in 01_rag.ipynb.
+    """
+    body = " ".join(_DOC_TAGS.sub(" ", re.sub(r"\[\d+\]", " ", answer)).split()).rstrip(" .;,:")
+    return f"{body} [{doc_id}]."
 
 
 @dataclass

@@ -100,8 +100,9 @@ class Recommendation:
         return f"<h4>Recommendation: {head}</h4><ul>{items}</ul>"
 
 
-def _keep_not_worse(records, cands, metric, reasons, factor):
-    """Drop candidates significantly below the best on ``metric`` (paired interval excludes zero)."""
+def _keep_not_worse(records, cands, metric, reasons, factor, common=False):
+    """Drop candidates significantly below the best on ``metric`` (paired interval excludes zero;
+    ``common``: on the questions where it applies to both, see ``lk.paired``)."""
     r = {n: rates([x for x in records if x.approach == n], metric) for n in cands}
     best = max(cands, key=lambda n: (r[n].value, -cands.index(n)))
     kept = []
@@ -109,7 +110,7 @@ def _keep_not_worse(records, cands, metric, reasons, factor):
         if n == best:
             kept.append(n)
             continue
-        v = verdict(*paired(records, best, n, metric))
+        v = verdict(*paired(records, best, n, metric, common))
         if v.text == "holds":
             reasons.append((factor, f"drop {n}: {metric} {r[n]} vs {best} {r[best]} (difference {v.diff})"))
         else:
@@ -172,7 +173,8 @@ def recommend(s: Scenario, ev: Evidence) -> Recommendation:
                         )
                     )
     if s.needs_style and len(cands) > 1:
-        cands = _keep_not_worse(ev.records, cands, "style", reasons, "style control")
+        # house style among answered questions, paired on those both answered: declining is not "in style"
+        cands = _keep_not_worse(ev.records, cands, "style_answered", reasons, "style control", common=True)
         settled("style control")
     if len(cands) > 1:
         cands = _keep_not_worse(ev.records, cands, "accuracy", reasons, "accuracy")

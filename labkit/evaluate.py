@@ -325,11 +325,13 @@ def rate_table(
     ).T
 
 
-def paired(records: list[Record], a: str, b: str, metric: str) -> tuple[list[bool], list[bool]]:
+def paired(records: list[Record], a: str, b: str, metric: str, common: bool = False) -> tuple[list[bool], list[bool]]:
     """The outcomes of approaches ``a`` and ``b`` on the same questions, in the same order.
 
     Both must have answered exactly the same (question, wording, version) set: a paired comparison
-    of different questions would compare the questions, not the approaches.
+    of different questions would compare the questions, not the approaches. A metric that applies to
+    what each one answered (``style_answered``) is refused, unless ``common=True``: then only the
+    questions where it applies to both are paired (e.g. house style on the questions both answered).
 
     Introduced in 01_rag.ipynb.
     """
@@ -346,17 +348,21 @@ def paired(records: list[Record], a: str, b: str, metric: str) -> tuple[list[boo
             f"{a!r} and {b!r} answered different questions ({len(set(ka) ^ set(kb))} differ): "
             f"run both on the same list with the same wording."
         )
-    keys = [k for k in sorted(ka) if ka[k] is not None]
-    if any(kb[k] is None for k in keys) or sum(v is not None for v in kb.values()) != len(keys):
+    keys = [k for k in sorted(ka) if ka[k] is not None and (kb[k] is not None or not common)]
+    if common and not keys:
+        raise ValueError(f"metric {metric!r} applies to no question for both {a!r} and {b!r}")
+    if not common and (any(kb[k] is None for k in keys) or sum(v is not None for v in kb.values()) != len(keys)):
         raise ValueError(
             f"metric {metric!r} applies to different questions for {a!r} and {b!r} (it depends on "
-            f"what each answered): pair a metric defined on the same questions, e.g. 'style'."
+            f"what each answered): pair a metric defined on the same questions, e.g. 'style', or pass "
+            f"common=True to compare on the questions where it applies to both."
         )
     return [ka[k] for k in keys], [kb[k] for k in keys]
 
 
-def claim(records: list[Record], a: str, b: str, metric: str, higher_is_better: bool = True):
-    """``lk.verdict`` of "approach ``a`` beats ``b`` on ``metric``", paired over the same questions.
+def claim(records: list[Record], a: str, b: str, metric: str, higher_is_better: bool = True, common: bool = False):
+    """``lk.verdict`` of "approach ``a`` beats ``b`` on ``metric``", paired over the same questions
+    (``common``: see ``paired``).
 
     >>> claim(records, "rag", "base", "accuracy").text                # doctest: +SKIP
     'holds'
@@ -365,7 +371,7 @@ def claim(records: list[Record], a: str, b: str, metric: str, higher_is_better: 
     """
     from .stats import verdict
 
-    return verdict(*paired(records, a, b, metric), higher_is_better=higher_is_better)
+    return verdict(*paired(records, a, b, metric, common), higher_is_better=higher_is_better)
 
 
 _STAGES = ("t_embed", "t_search", "t_prefill", "t_decode")

@@ -15,7 +15,7 @@ from .lora import adapter_scope
 from .memory import trim_heap
 from .models import LM
 
-__all__ = ["ContextTooLongError", "Generation", "chat_generate"]
+__all__ = ["ContextTooLongError", "Generation", "FirstTokenBias", "chat_generate"]
 
 
 class ContextTooLongError(ValueError):
@@ -42,6 +42,28 @@ class _FirstTokenClock:
     def __call__(self, input_ids, scores):
         if self.first is None:
             self.first = time.perf_counter()
+        return scores
+
+
+class FirstTokenBias:
+    """A logits processor that adds ``bias[token]`` to those tokens' logits at the answer's first step only.
+
+    A negative bias on the first token of the abstention sentence makes a model decline less readily: a
+    threshold on its own "I don't know", which ``lk.tune_decline_bias`` chooses on dev.
+
+    >>> FirstTokenBias({1: -2.0}, width=3)(torch.zeros(1, 3), torch.zeros(1, 4)).tolist()
+    [[0.0, -2.0, 0.0, 0.0]]
+
+    Introduced in 03_hybrid.ipynb.
+    """
+
+    def __init__(self, bias: dict[int, float], width: int):
+        self.ids, self.values, self.width = list(bias), list(bias.values()), width
+
+    def __call__(self, input_ids, scores):
+        if input_ids.shape[1] == self.width:  # no answer token yet: this is the first step
+            scores = scores.clone()
+            scores[:, self.ids] += torch.tensor(self.values, dtype=scores.dtype, device=scores.device)
         return scores
 
 
@@ -174,6 +196,7 @@ def chat_generate(
     batch_size: int = 8,
     system: str | None = None,
     sources: list[list[str]] | None = None,
+    first_bias: dict[int, float] | None = None,
 ) -> list[Generation]:
     """Greedy answers to chat prompts, ``batch_size`` decoded together, with timing and token counts.
 
@@ -197,7 +220,8 @@ def chat_generate(
     closed-book answers agree; the tests check it on a tiny model).
     Greedy decoding makes answers deterministic for a given model, dtype and batch.
     ``sources``: per prompt, texts its answer must be copied from (``lk.CopyConstraint``: extractive
-    decoding); None: free generation.
+    decoding); None: free generation. ``first_bias``: token id -> logit bias at each answer's first step
+    (``FirstTokenBias``).
     Raises ContextTooLongError naming the prompt that does not fit.
 
     Introduced in 00_setup_and_tour.ipynb.
@@ -241,6 +265,8 @@ def chat_generate(
             cache, mask = _prefill(model, [ids[i] for i in rows], prefix, n_prefix)
             width = mask.shape[1]
             processors = [clock]
+            if first_bias:
+                processors.append(FirstTokenBias(first_bias, width))
             if sources is not None:  # after the clock: the first token's time is unchanged
                 processors.append(CopyConstraint(tok, [sources[i] for i in rows], width, stops))
             input_ids = torch.full(mask.shape, tok.pad_token_id, dtype=torch.long, device=lm.device)

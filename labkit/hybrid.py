@@ -32,6 +32,8 @@ __all__ = [
     "raft_messages",
     "train_raft",
     "HybridPipeline",
+    "DECLINE_BIASES",
+    "tune_decline_bias",
 ]
 
 
@@ -268,8 +270,11 @@ class HybridPipeline:
         batch_size: int = 8,
         name: str = "hybrid",
         corpus: str = WORKBOOK_CORPUS,
+        decline_bias: float = 0.0,
     ):
         self.lm, self.retriever, self.top_k, self.name = lm, retriever, top_k, name
+        self.corpus, self.decline_bias = corpus, decline_bias
+        self.dev_table = None  # how the decline bias was chosen, when it was (lk.raft_hybrid)
         # RAGPipeline builds the prompt with build_prompt, as raft_messages does: same layout as training.
         # min_score=-1: never abstain on retrieval score (cosine >= -1); the model decides.
         self._rag = RAGPipeline(
@@ -285,6 +290,7 @@ class HybridPipeline:
                 context="passages",  # RAFT trains on whole passages, free answers in house style
                 decoding="free",
                 abstention=abstention_sentence(corpus),
+                decline_bias=decline_bias,
             ),
             name=name,
         )  # trained without examples
@@ -298,5 +304,49 @@ class HybridPipeline:
             a.cited = a.cited + [t for t in doc_tags(a.text) if t not in a.cited]
         return answers
 
+    def replace(self, **changes) -> HybridPipeline:
+        """The same hybrid with some settings changed, e.g. ``retriever=`` (a re-indexed knowledge base),
+        ``top_k=``, ``name=``, ``decline_bias=``: nothing is retrained, the chosen settings carry over.
+
+        Introduced in 03_hybrid.ipynb.
+        """
+        cfg = self._rag.cfg
+        args = {"lm": self.lm, "retriever": self.retriever, "top_k": self.top_k, "name": self.name,
+                "corpus": self.corpus, "max_new_tokens": cfg.max_new_tokens, "batch_size": cfg.batch_size,
+                "decline_bias": self.decline_bias}  # fmt: skip
+        unknown = set(changes) - set(args)
+        if unknown:
+            raise TypeError(f"HybridPipeline.replace: unknown settings {sorted(unknown)}; use some of {sorted(args)}")
+        return HybridPipeline(**{**args, **changes})
+
     def __repr__(self) -> str:
-        return f"HybridPipeline({self.name!r}, {self.lm!r}, top_k={self.top_k})"
+        bias = f", decline_bias={self.decline_bias:g}" if self.decline_bias else ""
+        return f"HybridPipeline({self.name!r}, {self.lm!r}, top_k={self.top_k}{bias})"
+
+
+DECLINE_BIASES = (0.0, -1.0, -2.0, -3.0, -5.0)  # logit biases on the abstention's first token tried on dev
+
+
+def tune_decline_bias(hybrid: HybridPipeline, dev: list[QARecord], biases=DECLINE_BIASES, version: str = "v1"):
+    """Choose how readily the hybrid declines, on the dev questions: the ``decline_bias`` whose answers are
+    right most often over *all* dev questions (answerable: the gold answer; unanswerable: a decline), so
+    declining wins only where the documents have no answer. Ties go to the bias nearest 0.
+
+    Returns (the hybrid with the chosen bias, the dev table indexed by bias). Introduced in 03_hybrid.ipynb.
+    """
+    import pandas as pd
+
+    from .evaluate import rates
+    from .protocol import run_approach
+
+    rows = {}
+    for b in biases:
+        recs = run_approach(hybrid.replace(decline_bias=b), dev, version=version)
+        right = [r.contains if r.answerable else r.abstained for r in recs]
+        rows[b] = {"right (all dev)": sum(right) / len(right), "accuracy": rates(recs, "accuracy").value,
+                   "over_abstention": rates(recs, "over_abstention").value,
+                   "correct_abstention": rates(recs, "correct_abstention").value if not all(r.answerable for r in recs)
+                   else float("nan")}  # fmt: skip
+    table = pd.DataFrame(rows).T.rename_axis("decline_bias")
+    best = max(rows, key=lambda b: (round(rows[b]["right (all dev)"], 9), -abs(b)))
+    return hybrid.replace(decline_bias=best), table

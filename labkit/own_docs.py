@@ -10,7 +10,8 @@ workbook's company, on any folder of ``.md``/``.txt``/``.html``/``.pdf`` files, 
 * **approaches**: ``base`` (closed book), ``rag`` (the workbook's retriever and prompt, k chosen on dev;
   no retrieval threshold: without unanswerable dev questions there is nothing to set it on), ``ft`` (LoRA
   on the generated fact cards, epoch chosen on dev) and ``hybrid`` (``lk.train_reader``'s reader, trained
-  once on the workbook's own train questions, reading your passages).
+  once on the workbook's own train questions, how readily it declines chosen once on its dev questions,
+  reading your passages).
 * **stages**: each finished stage is stored in the run's folder (``work_dir``); a second run, or one
   after an interrupt, reuses them (trainings resume from their checkpoints).
 
@@ -35,16 +36,21 @@ from .gen_qa import generate_qa
 from .ingest import Folder, load_folder
 from .protocol import ClosedBook, Split, run_approach, split_qa
 from .rag import RAGConfig, RAGPipeline, tune_rag
-from .reader import reader_pipeline, train_reader
+from .reader import reader_pipeline, train_reader, tune_reader
 from .user_qa import as_qa_records, load_questions
 from .workbook import KNOWLEDGE_FT, build_retriever, knowledge_ft, workbook_split
 
-__all__ = ["CompareConfig", "Comparison", "check_inputs", "compare_documents", "APPROACHES", "COMPARE_FT"]
+__all__ = ["CompareConfig", "Comparison", "check_inputs", "compare_documents", "APPROACHES", "COMPARE_FT", "MIN_DEV",
+           "READER_BIAS"]  # fmt: skip
 
 APPROACHES = ("base", "rag", "ft", "hybrid")
 # The workbook's knowledge LoRA, 2 epochs to choose from on dev; checkpointing every layer keeps the run
 # under 1.5 GB (see READER_FT).
 COMPARE_FT = replace(KNOWLEDGE_FT, epochs=2, recompute_every=1)
+# Dev questions that RAG's k and the fine-tune's epoch are chosen on: with fewer, one question moves a
+# choice by more than 3 points, and the report says the choices are unreliable.
+MIN_DEV = 30
+READER_BIAS = "reader decline bias (chosen on the workbook's dev questions)"  # a settings key
 _CLAIMS = (  # (a, b, metric, higher is better): the article's claims that this run can test
     ("rag", "base", "accuracy", True),
     ("ft", "base", "accuracy", True),
@@ -143,10 +149,14 @@ def _digest(folder: Folder, cfg: CompareConfig, lm, embedder) -> dict:
 
 
 def _split(generated: list, mine: list | None, seed: int) -> Split:
-    """Generated questions: train / dev; the test set is yours, or a generated third."""
+    """Generated questions: train / dev (at least ``MIN_DEV`` when there are enough); the test set is yours,
+    or a generated 40%."""
+    dev = min(0.4, max(0.2, (MIN_DEV + 1) / len(generated)))  # 20% of them, raised to MIN_DEV (+1: rounding)
     if mine is None:
-        return split_qa(generated, test=0.4, dev=0.2, seed=seed, min_test_answerable=min(30, len(generated) // 3))
-    s = split_qa(generated, test=0.01, dev=0.2, seed=seed, min_test_answerable=0)
+        return split_qa(
+            generated, test=0.4, dev=min(dev, 0.35), seed=seed, min_test_answerable=min(30, len(generated) // 3)
+        )
+    s = split_qa(generated, test=0.01, dev=dev, seed=seed, min_test_answerable=0)
     return Split(s.train + s.test, s.dev, tuple(mine), seed=seed)
 
 
@@ -227,9 +237,11 @@ def compare_documents(
 
     def reader_stage():  # first, while the process is small: training is the run's memory peak
         reader["run"] = train_reader(lm, list(workbook_split().train), load_kb("v1"), embedder)
-        return {"train_s": reader["run"].wall_s}
+        bias, _ = tune_reader(reader["run"].lm, embedder)  # once, on the workbook's dev questions
+        return {"train_s": reader["run"].wall_s, "decline_bias": bias}
 
-    reader_s = stages.run("reader", reader_stage)["train_s"]
+    reader_info = stages.run("reader", reader_stage)
+    reader_s = reader_info["train_s"]
 
     t0 = time.perf_counter()
     retriever = build_retriever(folder.docs, embedder, cache=False)  # rebuilt each run (seconds), timed once:
@@ -255,6 +267,10 @@ def compare_documents(
     rag = stages.run("rag", rag_stage)
     records += rag["records"]
     settings["rag top_k (chosen on dev)"] = rag["top_k"]
+    n_dev = len(split.dev)
+    settings["dev questions (generated)"] = (
+        n_dev if n_dev >= MIN_DEV else f"{n_dev}: fewer than {MIN_DEV}, so the dev choices are unreliable"
+    )
     upfront["rag"] = t_index
 
     def ft_stage():
@@ -268,10 +284,11 @@ def compare_documents(
 
     def hybrid_stage():
         run = reader.get("run") or train_reader(lm, list(workbook_split().train), load_kb("v1"), embedder)
-        return ask(reader_pipeline(run.lm, retriever, corpus))
+        return ask(reader_pipeline(run.lm, retriever, corpus, decline_bias=reader_info["decline_bias"]))
 
     records += stages.run("hybrid", hybrid_stage)
     settings["reader training (once, for any corpus), s"] = round(reader_s, 1)
+    settings[READER_BIAS] = reader_info["decline_bias"]
     upfront["hybrid"] = t_index  # the reader is trained once for every corpus: per corpus, only the index
     stages.close()
     recs = [Record(**r) for r in records]

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from .chunking import Chunk
-from .data import ABSTENTION, QARecord
+from .data import ABSTENTION, QARecord, house_style
 from .evaluate import is_abstention
 from .generate import chat_generate
 from .protocol import Answer, check_question_fits
@@ -72,6 +72,12 @@ class RAGConfig:
     context: str = "sentences"
     n_sentences: int = 2  # sentences shown when context="sentences" (the worked examples show 2 passages too)
     decoding: str = "extractive"  # "free", or "extractive": the answer is copied from what was shown
+    # end every answer with the document it came from, "<answer> [doc-id].": the house style, by template
+    # (the cited passage's document; notebook 04 compares it with the hybrid's learned style)
+    house_style: bool = True
+    # added to the logit of the abstention's first token at the answer's first step: below 0 the model
+    # declines less readily (a threshold on its own "I don't know"; the hybrid's is chosen on dev, notebook 03)
+    decline_bias: float = 0.0
 
     def __post_init__(self):
         if not isinstance(self.top_k, int) or self.top_k <= 0:
@@ -216,8 +222,8 @@ def attribute(text: str, passages: list[Chunk]) -> list[str]:
 
     Introduced in 01_rag.ipynb.
     """
-    words = {w for w in re.findall(r"\w+", text.lower()) if w not in _STOP}
-    overlap = [len(words & set(re.findall(r"\w+", c.text.lower()))) for c in passages]
+    words = _words(text)
+    overlap = [len(words & _words(c.text)) for c in passages]
     if not overlap or max(overlap) == 0:
         return []
     return [passages[int(np.argmax(overlap))].doc_id]
@@ -334,6 +340,7 @@ class RAGPipeline:
                 sources=[[c.text for c in passages[i]] + [cfg.abstention] for i in ask]
                 if cfg.decoding == "extractive"
                 else None,  # extractive: copy from what was shown, or decline
+                first_bias=self._decline_bias(),
             )
             if ask
             else []
@@ -342,9 +349,17 @@ class RAGPipeline:
             text, cited = parse_citations(g.text, passages[i])
             if not cited and not is_abstention(text):  # the model named no passage: attribute by overlap
                 cited = attribute(text, passages[i])
+            if cfg.house_style and cited and not is_abstention(text):
+                text = house_style(text, cited[0])
             answers[i].text, answers[i].cited = text, cited
             answers[i].add_generation(g)
         return answers
+
+    def _decline_bias(self) -> dict[int, float] | None:
+        if not self.cfg.decline_bias:
+            return None
+        first = self.lm.tokenizer(self.cfg.abstention.strip(), add_special_tokens=False)["input_ids"][0]
+        return {first: float(self.cfg.decline_bias)}
 
     def __repr__(self) -> str:
         return (

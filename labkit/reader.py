@@ -23,14 +23,14 @@ import random
 from dataclasses import dataclass, replace
 
 from .chunking import ChunkConfig, chunk_corpus
-from .data import ABSTENTION, abstention_sentence
-from .hybrid import HybridPipeline, RAFTConfig, hybrid_system, make_raft_examples, train_raft
+from .data import ABSTENTION, WORKBOOK_CORPUS, abstention_sentence, load_kb
+from .hybrid import HybridPipeline, RAFTConfig, hybrid_system, make_raft_examples, train_raft, tune_decline_bias
 from .protocol import TRAIN_WORDINGS
 from .retrieval import DenseIndex
 from .workbook import RAFT_FT
 
 __all__ = ["READER_CORPORA", "ReaderLayout", "READER_LAYOUTS", "READER_FT", "reader_examples", "train_reader",
-           "reader_pipeline"]  # fmt: skip
+           "reader_pipeline", "tune_reader"]  # fmt: skip
 
 # Corpus names the system prompt and the abstention sentence take in training (seeded choice per example).
 READER_CORPORA = ("Tessavik", "Acme", "city council", "museum", "project", "library")
@@ -102,9 +102,28 @@ def train_reader(lm, train_qa: list, docs: list, embedder, progress: bool = Fals
     return train_raft(lm, reader_examples(train_qa, docs, embedder), READER_FT, progress=progress, adapter=adapter)
 
 
-def reader_pipeline(reader_lm, retriever, corpus: str, name: str = "hybrid") -> HybridPipeline:
-    """The hybrid on any documents: the reader with ``retriever``'s top 3, prompts naming ``corpus``.
+def reader_pipeline(
+    reader_lm, retriever, corpus: str, name: str = "hybrid", decline_bias: float = 0.0
+) -> HybridPipeline:
+    """The hybrid on any documents: the reader with ``retriever``'s top 3, prompts naming ``corpus``, declining
+    as readily as ``decline_bias`` says (``tune_reader``).
 
     Introduced in 06_your_own_documents.ipynb.
     """
-    return HybridPipeline(reader_lm, retriever, top_k=READER_LAYOUTS[0].n_passages, name=name, corpus=corpus)
+    return HybridPipeline(reader_lm, retriever, READER_LAYOUTS[0].n_passages, name=name, corpus=corpus,
+                          decline_bias=decline_bias)  # fmt: skip
+
+
+def tune_reader(reader_lm, embedder, split=None):
+    """How readily the transferring reader declines, chosen once on the workbook's dev questions over its own
+    knowledge base (``lk.tune_decline_bias``): they include unanswerable questions, which the questions
+    generated from a folder never do, so a folder's dev set could only ever push it to answer everything.
+
+    Returns (the chosen decline bias, the dev table). Introduced in 06_your_own_documents.ipynb.
+    """
+    from .workbook import build_retriever, workbook_split
+
+    split = split or workbook_split()
+    hybrid = reader_pipeline(reader_lm, build_retriever(load_kb("v1"), embedder), WORKBOOK_CORPUS)
+    tuned, table = tune_decline_bias(hybrid, list(split.dev))
+    return tuned.decline_bias, table

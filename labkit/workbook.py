@@ -18,12 +18,13 @@ import numpy as np
 
 from .chunking import ChunkConfig, chunk_corpus
 from .data import QARecord, load_qa
-from .evaluate import rates
+from .evaluate import normalize, rates
 from .finetune import FinetuneConfig, TrainResult, finetune
-from .hybrid import HybridPipeline, RAFTConfig, make_raft_examples, train_raft
+from .gen_qa import generate_qa
+from .hybrid import HybridPipeline, RAFTConfig, make_raft_examples, train_raft, tune_decline_bias
 from .lora import set_adapter_weights
-from .packing import make_examples
-from .protocol import PHRASINGS, ClosedBook, Split, questions, run_approach, split_qa
+from .packing import Example, make_examples
+from .protocol import CLOSED_BOOK_SYSTEM, PHRASINGS, ClosedBook, Split, questions, run_approach, split_qa, wordings
 from .rag import RAGConfig, RAGPipeline, tune_rag
 from .retrieval import BM25Index, DenseIndex, HybridIndex
 from .retrieval_eval import pick_threshold
@@ -46,6 +47,12 @@ __all__ = [
     "EpochChoice",
     "pick_epoch",
     "knowledge_ft",
+    "DOC_CARDS",
+    "document_cards",
+    "STATEMENTS",
+    "document_statements",
+    "document_examples",
+    "document_ft",
     "knowledge_update",
     "behaviour_ft",
     "raft_hybrid",
@@ -70,6 +77,10 @@ UPDATE_FT = replace(KNOWLEDGE_FT, epochs=2, recompute_every=1)
 # RAFT (notebook 03): 1 oracle + 2 retrieved distractors, oracle kept in 80% of examples.
 RAFT = RAFTConfig(p_oracle=0.8, n_distractors=2, phrasings=("question",), seed=0)
 RAFT_FT = replace(KNOWLEDGE_FT, lr=1e-3, epochs=1)
+# The fine-tune a team really has (notebook 02): cards generated from the documents, as many as the fact
+# cards' answerable questions, trained with the knowledge fine-tune's recipe (same lr, epochs, dev choice).
+DOC_CARDS = 165  # at most; the cloze rules find fewer in this knowledge base
+STATEMENTS = ChunkConfig(size=60, overlap=0)  # the documents' text as statements: 60-word passages
 
 
 def workbook_split(qa: list[QARecord] | None = None) -> Split:
@@ -124,6 +135,75 @@ def knowledge_examples(qa: list[QARecord], version: str = "v1"):
     Introduced in 02_finetune.ipynb.
     """
     return make_examples([q for q in qa if q.is_answerable(version)], kind="knowledge", version=version)
+
+
+def document_cards(docs, exclude: list[QARecord] = (), n: int = DOC_CARDS, seed: int = SEED) -> list[QARecord]:
+    """Question cards a team can derive from its documents alone: ``lk.generate_qa``'s cloze questions (a
+    sentence with its number or name blanked out; answer: the blanked span), none worded like any question
+    in ``exclude`` (pass the dev and test questions: they are not the team's).
+
+    >>> from labkit.data import Document
+    >>> doc = Document("hours", "Support Hours", "text", "We answer within 30 working hours on weekdays.")
+    >>> [c.answer for c in document_cards([doc])]
+    ['30 working']
+
+    Introduced in 02_finetune.ipynb.
+    """
+    banned = {normalize(w) for q in exclude for ph in PHRASINGS for w in wordings(q, ph)}
+    cards = generate_qa(docs, n=n + len(banned), seed=seed)  # room for the ones dropped below
+    keep = [c for c in cards if not any(normalize(w) in banned for ph in PHRASINGS for w in wordings(c, ph))]
+    return keep[:n]
+
+
+def document_statements(docs) -> list[Example]:
+    """The documents' own text as training targets: each ``STATEMENTS``-sized passage (no overlap) is the
+    answer to "What does the documentation say about <title>?". No paraphraser runs offline here, so these
+    are the text itself (Ovadia et al. 2024 found paraphrased statements help more: ``docs/references.md``).
+
+    >>> from labkit.data import Document
+    >>> ex = document_statements([Document("hours", "Support Hours", "text", "We answer within 30 hours.")])
+    >>> [m["content"] for m in ex[0].messages[1:]]
+    ['What does the documentation say about Support Hours?', 'We answer within 30 hours.']
+
+    Introduced in 02_finetune.ipynb.
+    """
+    return [
+        Example(
+            [
+                {"role": "system", "content": CLOSED_BOOK_SYSTEM},
+                {"role": "user", "content": f"What does the documentation say about {c.title}?"},
+                {"role": "assistant", "content": c.text},
+            ],
+            c.id,
+            "statement",
+        )
+        for c in chunk_corpus(docs, STATEMENTS)
+    ]
+
+
+def document_examples(docs, exclude: list[QARecord] = ()) -> list[Example]:
+    """The fine-tune a team really has: what can be derived from the documents, never a hand-written
+    question's card. ``document_cards`` (canonical and training wordings, short answers) followed by
+    ``document_statements``. The workbook's fact cards (``knowledge_examples``) are the hand-written questions
+    themselves, test facts included: an upper bound no team has.
+
+    Introduced in 02_finetune.ipynb.
+    """
+    return make_examples(document_cards(docs, exclude), kind="knowledge") + document_statements(docs)
+
+
+def document_ft(
+    lm, docs, split: Split, name: str = "ft (documents)", cfg: FinetuneConfig = KNOWLEDGE_FT, progress: bool = False
+):
+    """The knowledge fine-tune's recipe on ``document_examples`` (dev and test questions excluded), epoch
+    chosen on dev like ``knowledge_ft``'s.
+
+    Returns (ClosedBook approach named ``name``, the run, the ``EpochChoice``). Introduced in 02_finetune.ipynb.
+    """
+    examples = document_examples(docs, exclude=[*split.dev, *split.test])
+    run = finetune(lm, examples, cfg, progress=progress, adapter=name)
+    choice = pick_epoch(lm, run, list(split.dev), name)
+    return ClosedBook(choice.lm, name=name), run, choice
 
 
 @dataclass
@@ -234,7 +314,11 @@ def raft_hybrid(
 
     ``top_k`` is the number of passages at inference: the workbook's RAFT recipe's, also for an ablation
     trained with fewer (the deployed retriever decides what the model reads, not its training).
+    How readily it declines is chosen on the dev questions (``lk.tune_decline_bias``; its table is the
+    pipeline's ``dev_table``), as RAG's k and threshold are.
     Returns (HybridPipeline named ``name``, the run). Introduced in 03_hybrid.ipynb.
     """
     run = train_raft(lm, make_raft_examples(list(split.train), retriever, cfg), ft_cfg, progress=progress, adapter=name)
-    return HybridPipeline(run.lm, retriever, top_k=top_k, name=name), run
+    hybrid, table = tune_decline_bias(HybridPipeline(run.lm, retriever, top_k=top_k, name=name), list(split.dev))
+    hybrid.dev_table = table
+    return hybrid, run

@@ -174,3 +174,15 @@ def test_stored_stages_are_keyed_by_documents_questions_and_models(tmp_path):
     assert key != _digest(folder, lk.CompareConfig(docs, corpus="ferries"), a, emb)
     (docs / "isle-0.md").write_text("# Changed\n\nThe ferry to Isle0 now leaves at dawn from the South Pier.\n")
     assert key != _digest(lk.load_folder(docs), cfg, a, emb)
+
+
+@pytest.mark.parametrize("n, mine", [(120, None), (120, ["yours"]), (95, ["yours"]), (95, None)])
+def test_the_dev_set_has_enough_questions_to_choose_on(n, mine):
+    from labkit.own_docs import MIN_DEV, _split
+
+    generated = lk.generate_qa(lk.load_folder(FIXTURE / "founding-documents").docs, n=n)
+    split = _split(generated, mine, seed=0)
+    assert len(split.dev) >= MIN_DEV, (len(generated), len(split.dev))
+    assert not {q.id for q in split.dev} & {q.id for q in split.train}  # dev is never trained on
+    if mine:
+        assert list(split.test) == mine and len(split.train) + len(split.dev) == len(generated)

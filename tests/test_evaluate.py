@@ -219,3 +219,28 @@ def test_record_as_dict_has_every_field_and_latency():
         "completion_tokens",
     ):
         assert key in row
+
+
+def test_style_is_compared_on_the_questions_both_answered():
+    qs = [qa_record(f"q{i}") for i in range(40)]
+    styled, plain = "Refunds take 23 days [refund-policy].", "23 days"
+    # "a" answers 30 in style and declines 10; "b" answers all 40, never in style
+    a = [lk.score("a", q, styled if i < 30 else lk.ABSTENTION) for i, q in enumerate(qs)]
+    b = [lk.score("b", q, plain) for q in qs]
+    xa, xb = lk.paired(a + b, "a", "b", "style_answered", common=True)
+    assert len(xa) == len(xb) == 30 and all(xa) and not any(xb)  # the 10 declines are left out, not "in style"
+    assert lk.claim(a + b, "a", "b", "style_answered", common=True).text == "holds"
+    declines = [lk.score("b", q, lk.ABSTENTION) for q in qs]
+    with pytest.raises(ValueError, match="no question for both"):
+        lk.paired(a + declines, "a", "b", "style_answered", common=True)
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [("14 days", "14 days [refund-policy]."), ("14 days [2].", "14 days [refund-policy]."),
+     ("14 days [other-doc]", "14 days [refund-policy]."),
+     ("Refunds take 14 days.", "Refunds take 14 days [refund-policy].")],
+)  # fmt: skip
+def test_house_style_template_passes_the_house_style_check(answer, expected):
+    assert lk.house_style(answer, "refund-policy") == expected
+    assert lk.check_house_style(expected, {"refund-policy"}).ok

@@ -109,8 +109,9 @@ def test_training_and_inference_prompts_are_the_same(qa, index, tiny_lm, monkeyp
     seen = {}
     import labkit.rag as rag
 
-    def spy(lm, chats, max_new_tokens, batch_size, system, sources):
+    def spy(lm, chats, max_new_tokens, batch_size, system, sources, first_bias):
         seen["prompts"], seen["system"], seen["sources"] = [c[-1]["content"] for c in chats], system, sources
+        seen["first_bias"] = first_bias
         seen["shots"] = [m for c in chats for m in c[:-1]]
         return [lk.Generation("It is 23 days [refund-policy].", 10, 5, 0.1, 0.1) for _ in chats]
 
@@ -125,6 +126,7 @@ def test_training_and_inference_prompts_are_the_same(qa, index, tiny_lm, monkeyp
     assert seen["prompts"] == [train[1]["content"]] == [build_prompt(qa[0].question, passages)]
     assert seen["shots"] == []  # trained without worked examples, so asked without them
     assert seen["sources"] is None  # trained on free answers over whole passages, so asked that way
+    assert seen["first_bias"] is None  # decline bias 0: the model's own choice
     assert out[0].cited == ["refund-policy"]
 
 
@@ -164,3 +166,27 @@ def test_train_raft_trains_a_lora_adapter_on_the_raft_chats(qa, index, cache, on
     assert again.reused and again.losses == res.losses  # cached under the data and the config
     with pytest.raises(ValueError, match="no examples"):
         lk.train_raft(lk.tiny_generator(seed=0), [], progress=False)
+
+
+@pytest.mark.parametrize("bias", [0.0, 50.0])
+def test_decline_bias_moves_only_the_first_token(qa, index, tiny_lm, bias):
+    hyb = HybridPipeline(tiny_lm, index, top_k=2, max_new_tokens=3).replace(decline_bias=bias)
+    first = tiny_lm.tokenizer(hyb._rag.cfg.abstention, add_special_tokens=False)["input_ids"][0]
+    texts = [a.text for a in hyb.answer([q.question for q in qa])]
+    starts = [t.startswith(tiny_lm.tokenizer.decode([first]).strip()) for t in texts]
+    if bias:
+        assert all(starts), texts  # a large bias: every answer starts like the abstention sentence
+    else:
+        assert not all(starts), texts
+
+
+def test_tune_decline_bias_keeps_the_best_right_rate_on_dev(qa, index, tiny_lm):
+    hyb = HybridPipeline(tiny_lm, index, top_k=2, max_new_tokens=3)
+    tuned, table = lk.tune_decline_bias(hyb, qa, biases=(0.0, -2.0, 50.0))
+    assert list(table.index) == [0.0, -2.0, 50.0] and tuned.decline_bias in table.index
+    best = table["right (all dev)"].max()
+    assert table.loc[tuned.decline_bias, "right (all dev)"] == best
+    assert tuned.decline_bias == min((b for b in table.index if table.loc[b, "right (all dev)"] == best), key=abs)
+    assert tuned.fingerprint() != hyb.fingerprint() or tuned.decline_bias == 0.0  # the bias is part of its key
+    with pytest.raises(TypeError, match="unknown settings"):
+        hyb.replace(k=3)

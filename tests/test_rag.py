@@ -1,6 +1,7 @@
 """RAG: prompts and citations, the pipeline as an Approach, thresholds, batch-size invariance, tune_rag."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -111,7 +112,8 @@ def test_each_reader_records_what_it_showed(tiny_lm, index, qa, reader):
         else:  # each shown sentence is a piece of the passage it names
             assert all(t in by_id[p.split("/")[0]].text for p, t in zip(r.passages, r.context))
         if reader.endswith("extractive") and not r.abstained and r.answer:
-            assert " ".join(r.answer.split()) in " ".join(" ".join(r.context).split()) + " " + lk.ABSTENTION
+            span = re.sub(r" \[[a-z0-9-]+\]\.$", "", r.answer)  # the house style's tag is the template's
+            assert " ".join(span.split()) in " ".join(" ".join(r.context).split()) + " " + lk.ABSTENTION
 
 
 def test_too_long_question_is_a_clear_error(tiny_lm, index):
@@ -129,3 +131,13 @@ def test_malformed_question_record_is_a_clear_error(tmp_path):
     path.write_text(json.dumps(QA[1]) + "\n" + json.dumps(bad) + "\n")
     with pytest.raises(lk.DataError, match=r"qa.jsonl:2.*'answer'"):
         lk.load_qa(path)
+
+
+@pytest.mark.parametrize("house_style", [True, False])
+def test_rag_house_style_tags_the_document_it_read(house_style, tiny_lm, index, qa):
+    rag = lk.RAGPipeline(tiny_lm, index, lk.RAGConfig(top_k=2, house_style=house_style, min_score=-1.0))
+    answers = [a for a in rag.answer([q.question for q in qa]) if a.cited and not lk.is_abstention(a.text)]
+    assert answers, "some answers come from a passage"
+    for a in answers:
+        tag = lk.check_house_style(a.text).tag
+        assert tag == (a.cited[0] if house_style else None), a.text

@@ -80,3 +80,44 @@ def test_rag_recipe_is_the_same_system_twice(tmp_path, cache):
     assert a.fingerprint() == b.fingerprint() and a.cfg.top_k in (1, 2)
     assert list(table.index) == [(r, k) for r in lk.READERS for k in (1, 2)] and a.cfg.reader in lk.READERS
     assert -1 <= a.cfg.min_score <= 1  # a cosine threshold chosen on train + dev
+
+
+def _user_and_answer(ex):
+    return lk.normalize(ex.messages[-2]["content"]), lk.normalize(ex.messages[-1]["content"])
+
+
+def test_document_examples_hold_no_dev_or_test_wording_or_card():
+    qa, docs = lk.load_qa(), lk.load_kb("v1")
+    split = lk.workbook_split(qa)
+    held = [*split.dev, *split.test]
+    examples = lk.document_examples(docs, exclude=held)
+    wordings = {lk.normalize(w) for q in held for ph in lk.PHRASINGS for w in lk.wordings(q, ph)}
+    cards = {(w, lk.normalize(q.answer)) for q in held if q.answerable for w in wordings}
+    pairs = [_user_and_answer(ex) for ex in examples]
+    assert not [u for u, _ in pairs if u in wordings] and not [p for p in pairs if p in cards]
+    kinds = {ex.phrasing for ex in examples}
+    assert kinds == {"question", "train", "statement"}  # generated cards in 2 wordings + the documents' text
+    text = " ".join(d.text for d in docs)
+    assert all(" ".join(ex.messages[-1]["content"].split()) in " ".join(text.split()) for ex in examples)  # from docs
+
+
+def test_document_cards_drop_a_card_worded_like_an_excluded_question(tmp_path):
+    doc = Document("hours", "Support Hours", "text", "We answer within 30 working hours on weekdays.")
+    (card,) = lk.document_cards([doc])
+    clash = load_rows([qa_row("t1", card.paraphrases_heldout[0], "30 working", ["hours"])], tmp_path)
+    assert lk.document_cards([doc], exclude=clash) == []  # its held-out wording is a test question's
+    assert lk.document_cards([doc], exclude=load_rows([qa_row("t2", "Other?", "x", ["hours"])], tmp_path)) == [card]
+
+
+def test_document_ft_trains_on_the_documents_and_picks_its_epoch_on_dev(tmp_path, cache):
+    lm, _, _ = _setup(tmp_path, cache)
+    docs = [Document(f"d{i}", f"Doc {i}", "faq", f"The Gate Office of site {i} opens after {i + 2} hours. " * 2)
+            for i in range(4)]  # fmt: skip
+    rows = [
+        qa_row(f"a{i:03d}", f"When does site {i % 4} open?", f"{i % 4 + 2} hours", [f"d{i % 4}"]) for i in range(16)
+    ]
+    split = lk.split_qa(load_rows(rows, tmp_path), min_test_answerable=4)
+    ft, run, choice = lk.document_ft(lm, docs, split, cfg=lk.FinetuneConfig(**FAST))
+    assert ft.name == "ft (documents)" and list(choice.table.index) == [1, 2, 3]
+    n = len(lk.document_examples(docs, exclude=[*split.dev, *split.test]))
+    assert n == len(lk.document_cards(docs)) * 2 + len(lk.document_statements(docs)) and run.steps >= 3

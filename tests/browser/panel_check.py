@@ -1,10 +1,10 @@
 """The comparison panel in JupyterLab, in a real browser (headless Chromium driven by Playwright).
 
 What it checks, end to end, with the real models:
-  1. JupyterLab opens notebook 04's own cells up to its panel (base, RAG, fine-tuned and hybrid, built by
+  1. JupyterLab opens notebook 04's own cells up to its panel (base, RAG, two fine-tunes and hybrid, built by
      the workbook's recipes: from the artifact cache when the notebooks ran before, else trained first);
-  2. the ipywidgets panel renders (dropdown, text box, v1/v2 toggle, the whole "Ask all 4 systems" label);
-  3. typing a question that contains ``<script>`` and clicking the button shows four answers, one per
+  2. the ipywidgets panel renders (dropdown, text box, v1/v2 toggle, the whole "Ask all 5 systems" label);
+  3. typing a question that contains ``<script>`` and clicking the button shows five answers, one per
      system, and that text literally, with no script element created and no dialog opened (model output
      and typed text are HTML-escaped);
   4. a screenshot is saved for the record.
@@ -34,7 +34,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr
 TYPED = "Who is <script>window.__xss = 1</script> Tessavik's CEO?"
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "04_side_by_side.ipynb"
-SYSTEMS = ["base", "rag", "ft", "hybrid"]
+SYSTEMS = ["base", "rag", "ft", "ft (documents)", "hybrid"]
 
 
 def panel_cells(notebook: Path = NOTEBOOK) -> list[str]:
