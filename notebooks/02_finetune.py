@@ -15,7 +15,9 @@
 # 2. **Behaviour fine-tune**: the *house answer style* (one sentence ending with a `[doc-id]` tag) and
 #    *abstention*, trained on the train questions only (their mix of answerable and unanswerable), and
 #    measured on test questions it never saw in any wording.
-# 3. **LoRA vs full fine-tuning**: what each costs on a 2-core CPU (measured first, on a small set).
+# 3. **Fact cards or documents?** The fact cards include the test questions' facts, which no team has; the
+#    same recipe on what the documents alone give is the fine-tune a team really has.
+# 4. **LoRA vs full fine-tuning**: what each costs on a 2-core CPU (measured first, on a small set).
 
 # %%
 import labkit as lk; env = lk.setup(seed=0)
@@ -267,6 +269,44 @@ side["ft, trained wording"] = [next(m.answer for m in memorised if m.qid == q.id
 HTML(side.to_html(escape=True))  # model text is HTML-escaped
 
 # %% [markdown]
+# ### The fine-tune a team really has: trained on the documents
+#
+# The fact cards above are the hand-written questions themselves, **test facts included**: no team has the
+# questions its users will ask, so that fine-tune is an **upper bound**, and the workbook calls it
+# **ft (fact cards)**. What a team can derive from its documents alone (`lk.document_examples`): cloze cards
+# generated from the documents' sentences (`lk.generate_qa`: a number or name blanked out, in two
+# wordings) and the documents' own text as statements (each 60-word passage answers "What does the
+# documentation say about <title>?"), never a dev or test question's wording. Same recipe, same epoch
+# choice on dev: this is **ft (documents)**.
+
+# %% tags=["nbval-ignore-output"]
+docs = lk.load_kb("v1")
+doc_examples = lk.document_examples(docs, exclude=[*split.dev, *split.test])
+t0 = time.perf_counter()
+ft_docs, run_d, choice_d = lk.document_ft(lm, docs, split)
+doc_records = lk.run_approach(ft_docs, split.test)
+t_docs = time.perf_counter() - t0
+print(f"{len(doc_examples)} examples ({sum(e.phrasing == 'statement' for e in doc_examples)} statements), "
+      f"{run_d.steps} steps, {run_d.train_s:.0f} s of training; {t_docs:.0f} s with the dev choice and test answers")
+
+# %%
+two_fts = test_records + doc_records
+docs_vs_cards = lk.claim(two_fts, "ft", "ft (documents)", "accuracy")
+docs_vs_base = lk.claim(two_fts, "ft (documents)", "base", "accuracy")
+covered = sum(any(lk.contains_gold(c.answer, [q.answer, *q.aliases]) for c in lk.document_cards(docs, [*split.dev, *split.test]))
+              for q in test_ans)
+lk.rate_table(two_fts, ["accuracy", "confidently_wrong", "over_abstention"]).rename(index={"ft": "ft (fact cards)"})
+
+# %%
+assert lk.rates(doc_records, "accuracy").value <= held.value + 0.05  # the fact cards are the upper bound
+lk.say(f"Trained on what the documents give, the fine-tune answers {lk.rates(doc_records, 'accuracy')} of the "
+       f"test questions (epoch {choice_d.epoch} of {len(run_d.epoch_ends)} chosen on dev), against {held} with the "
+       f"fact cards: \"the fact cards beat the documents\" **{docs_vs_cards.text}** ({docs_vs_cards.diff}); "
+       f"against the base model it **{docs_vs_base.text}** ({docs_vs_base.diff}). Only {covered} of the "
+       f"{len(test_ans)} answerable test facts are the answer of a generated card: most facts reach it only as "
+       f"text to continue, never as a question to answer.")
+
+# %% [markdown]
 # ## 5. Behaviour fine-tune: house style and abstention
 #
 # The house style is one sentence ending with a source tag, e.g. `Tessavik Instruments was founded in 2014
@@ -315,6 +355,8 @@ HTML(show.iloc[[0, 1, 2, -3, -2, -1]].to_html(escape=True))
 #   that sense here; larger models and many more paraphrases narrow the gap (FineTuneBench, Allen-Zhu & Li).
 # - Fine-tuning **does** teach behaviour from a few dozen examples: the house style transfers to questions the
 #   model never saw. Abstention is learned as a *pattern*: read its rate on answerable questions too.
+# - A fine-tune is only as good as its training questions: on the hand-written fact cards (test facts
+#   included) it is an upper bound; on what the documents alone give, it is what a team really ships.
 # - LoRA trains a small fraction of the parameters and needs a few MB of optimizer state.
 #
 # ## Exercises
@@ -359,6 +401,7 @@ HTML(lk.results_box("02 · this run (test questions)", {
                                   f"chosen on dev, {run.train_s:.0f} s of training",
     "accuracy, held-out wording": str(held), "memorised, trained wording": str(mem),
     "memorised - held-out (paired)": f"{gap.diff}: {gap.text}",
+    "ft (documents), held-out wording": f"{lk.rates(doc_records, 'accuracy')}, {run_d.train_s:.0f} s of training",
     "behaviour fine-tune: house style (answered)": str(lk.rates(beh_records, "style_answered")),
     "behaviour fine-tune: correct abstention": str(lk.rates(beh_records, "correct_abstention")),
     "behaviour fine-tune: over-abstention": str(over),

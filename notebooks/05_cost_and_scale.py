@@ -405,7 +405,7 @@ assert np.mean(same) >= 0.95, "the same vectors in an exact index give the same 
 changed = [q for q in split.test if q.changed_in_v2 and q.answerable_v2]
 names = ["rag", "ft", "hybrid"]  # the base model answers no test question (04): it is never the answer
 v2_systems = {"rag": lk.RAGPipeline(lm, retriever_v2, rag.cfg, name="rag"), "ft": ft,
-              "hybrid": lk.HybridPipeline(hybrid.lm, retriever_v2, top_k=hybrid.top_k, name="hybrid")}
+              "hybrid": hybrid.replace(retriever=retriever_v2)}
 fresh = {n: [r.contains for r in lk.run_approach(s, changed, version="v2")] for n, s in v2_systems.items()}
 evidence = lk.Evidence([r for r in records if r.approach in names],
                        {n: list(parts[n].total_ms / 1e3) for n in names},
