@@ -182,4 +182,4 @@ def test_panel_renders_and_escapes_in_jupyterlab_in_a_real_browser():
     out.mkdir(parents=True, exist_ok=True)
     seen = panel_check.check(screenshot=out / "panel.png")
     assert (out / "panel.png").stat().st_size > 10_000
-    assert seen["systems"] == ["base", "rag", "ft", "hybrid"] and not seen["xss_ran"]
+    assert seen["systems"] == ["base", "rag", "ft", "ft (documents)", "hybrid"] and not seen["xss_ran"]
