@@ -309,7 +309,7 @@ def house_style(answer: str, doc_id: str) -> str:
 
     Introduced in 01_rag.ipynb.
     """
-    body = " ".join(_DOC_TAGS.sub(" ", re.sub(r"\[\d+\]", " ", answer)).split()).rstrip(" .;,:")
+    body = " ".join(_DOC_TAGS.sub(" ", answer).split()).rstrip(" .;,:")  # [2] and [doc-id] alike
     return f"{body} [{doc_id}]."
 
 

@@ -343,10 +343,8 @@ def tune_decline_bias(hybrid: HybridPipeline, dev: list[QARecord], biases=DECLIN
     for b in biases:
         recs = run_approach(hybrid.replace(decline_bias=b), dev, version=version)
         right = [r.contains if r.answerable else r.abstained for r in recs]
-        rows[b] = {"right (all dev)": sum(right) / len(right), "accuracy": rates(recs, "accuracy").value,
-                   "over_abstention": rates(recs, "over_abstention").value,
-                   "correct_abstention": rates(recs, "correct_abstention").value if not all(r.answerable for r in recs)
-                   else float("nan")}  # fmt: skip
-    table = pd.DataFrame(rows).T.rename_axis("decline_bias")
-    best = max(rows, key=lambda b: (round(rows[b]["right (all dev)"], 9), -abs(b)))
+        rows[b] = {"right (all dev)": sum(right) / len(right)}  # same denominator for every bias: exact ties
+        rows[b].update({m: rates(recs, m).value for m in ("accuracy", "over_abstention", "correct_abstention")})
+    table = pd.DataFrame(rows).T.rename_axis("decline_bias")  # nan where dev has no unanswerable question
+    best = max(rows, key=lambda b: (rows[b]["right (all dev)"], -abs(b)))
     return hybrid.replace(decline_bias=best), table
