@@ -278,14 +278,17 @@ def best_sentences(question: str, passages: list[Chunk], n: int, embed=None) -> 
 
 
 def query_embedder(retriever):
-    """The retriever's embedder (dense, fused or Milvus index), or None for a lexical one.
+    """The retriever's embedder (dense, fused or Milvus index, or one that wraps such an index in
+    ``.retriever``, as ``lk.GoldPassages`` does), or None for a lexical one.
 
     Introduced in 01_rag.ipynb.
     """
-    emb = getattr(retriever, "embedder", None) or getattr(getattr(retriever, "dense", None), "embedder", None)
-    if emb is None:
-        return None
-    return lambda texts: embed_texts(emb, texts)
+    while retriever is not None:
+        emb = getattr(retriever, "embedder", None) or getattr(getattr(retriever, "dense", None), "embedder", None)
+        if emb is not None:
+            return lambda texts: embed_texts(emb, texts)
+        retriever = getattr(retriever, "retriever", None)  # a wrapper: ask the index it wraps
+    return None
 
 
 class RAGPipeline:

@@ -95,3 +95,13 @@ def test_gold_passages_puts_the_oracle_first_then_other_documents(index, qa):
     assert gold.fingerprint() != lk.GoldPassages(index, qa[1:]).fingerprint()
     with pytest.raises(ValueError, match="knows only the wordings"):
         gold.search(["a question nobody wrote"], k=1)
+
+
+def test_gold_passages_rank_sentences_with_the_wrapped_retrievers_embedder(index, qa):
+    # The reader ceiling must pick sentences as RAG does (by cosine), not fall back to word overlap:
+    # a wrapper without the embedder made the ceiling's sentences miss the answer more often than RAG's.
+    wrapped, plain = lk.query_embedder(lk.GoldPassages(index, qa)), lk.query_embedder(index)
+    assert wrapped is not None
+    texts = ["How long is the refund window?", "Refunds within 23 days."]
+    assert (wrapped(texts) == plain(texts)).all()
+    assert lk.query_embedder(lk.BM25Index(index.chunks)) is None  # lexical: word overlap, as documented
