@@ -209,21 +209,46 @@ def artifact_dir(kind: str, key: dict) -> Path:
     return path
 
 
-@functools.lru_cache(maxsize=1)
-def code_digest() -> str:
-    """A fingerprint of labkit's own source code: part of every cached result's key.
+def code_digest(folder: str | Path | None = None) -> str:
+    """A fingerprint of labkit's own code: part of every cached result's key.
 
     Cached evaluation records are reused only while the code that produced them is unchanged; an edit
-    to any labkit module (a prompt, a metric, the generation loop) makes fresh ones.
+    to what any labkit module *does* (a prompt, a metric, the generation loop) makes fresh ones. Docstrings,
+    comments and layout are not code: the digest hashes each module's syntax tree without them, so
+    rewording documentation keeps every cached result. ``folder``: the modules' folder (default: labkit's).
 
     >>> len(code_digest())
     16
 
     Introduced in 00_setup_and_tour.ipynb.
     """
+    return _digest(Path(folder)) if folder is not None else _labkit_digest()
+
+
+@functools.lru_cache(maxsize=1)
+def _labkit_digest() -> str:  # once per process: the code a running kernel imported
+    return _digest(Path(__file__).parent)
+
+
+def _digest(folder: Path) -> str:
     import hashlib
 
     h = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(folder.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + _code_only(path.read_text(encoding="utf-8")).encode())
     return h.hexdigest()[:16]
+
+
+def _code_only(source: str) -> str:
+    """The module's syntax tree, docstrings removed, as text (comments and layout are not in the tree)."""
+    import ast
+
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body:
+            first = body[0]
+            if isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant):
+                if isinstance(first.value.value, str):
+                    node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)

@@ -68,3 +68,15 @@ def test_artifact_dir_is_keyed_by_content(tmp_path, monkeypatch):
 
 def test_the_suite_runs_offline():
     assert os.environ["HF_HUB_OFFLINE"] == "1"  # conftest: no test may reach a model hub
+
+
+def test_code_digest_ignores_docstrings_and_comments_but_not_code(tmp_path):
+    src = '"""Module doc."""\n\n\ndef f(x):\n    """Doc."""\n    return x + 1  # why\n'
+    (tmp_path / "m.py").write_text(src)
+    before = lk.code_digest(tmp_path)
+    (tmp_path / "m.py").write_text(src.replace("Doc.", "Better doc.").replace("# why", "# because"))
+    assert lk.code_digest(tmp_path) == before
+    (tmp_path / "m.py").write_text(src.replace("x + 1", "x + 2"))
+    assert lk.code_digest(tmp_path) != before
+    (tmp_path / "m.py").write_text(src.replace("return x + 1", 'PROMPT = "Answer."\n    return x + 1'))
+    assert lk.code_digest(tmp_path) != before  # a string that is not a docstring is code (a prompt)
