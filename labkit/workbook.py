@@ -60,7 +60,7 @@ __all__ = [
 
 SEED = 0
 CHUNKS = ChunkConfig(size=60, overlap=15)  # words; notebook 01 compares 60, 120 and 240
-RAG_KS = (1, 2, 3)  # passages per prompt tried on dev
+RAG_KS = (1, 2, 3, 4)  # passages per prompt tried on dev
 # The knowledge fine-tune: LoRA on every fact card (canonical + 2 training wordings). lr and epochs were
 # tried on dev (notebook 02); recompute_every=2: gradient checkpointing on every 2nd layer (memory vs time).
 KNOWLEDGE_FT = FinetuneConfig(
