@@ -23,6 +23,7 @@ import labkit as lk; env = lk.setup(seed=0)
 # %%
 import time
 from collections import Counter
+from dataclasses import replace
 import pandas as pd, matplotlib.pyplot as plt
 from IPython.display import HTML
 
@@ -188,6 +189,37 @@ lk.say(f"On {acc['rag'].n} answerable test questions: RAG {acc['rag']}, hybrid {
 HTML(lk.answers_table(records, split.test, n=6).to_html(escape=True))
 
 # %% [markdown]
+# ### Retrieval or reading? The breakdown and the reader ceiling
+#
+# As in notebook 01: for every answerable test question, was the gold answer in what the reader saw, and did
+# the reader use it? The **ceilings** hand each reader the passage that holds the answer (`lk.GoldPassages`)
+# with the retriever's best passages from other documents beside it, as many as each reads (RAFT's own
+# training layout: the oracle and two distractors). RAG's ceiling comes from notebook 01's cache.
+
+# %% tags=["nbval-ignore-output"]
+test_ans = [q for q in split.test if q.answerable]
+gold = lk.GoldPassages(retriever, qa)
+ceilings = lk.run_approach(hybrid.replace(retriever=gold, name="hybrid + gold + 2 distractors"), test_ans)
+ceilings += lk.run_approach(lk.RAGPipeline(lm, gold, replace(rag.cfg, min_score=-1.0),  # notebook 01's run
+                                           name=f"reader + gold + {rag.cfg.top_k - 1} distractors"), test_ans)
+breakdown = lk.error_breakdown([r for r in records if r.approach != "hybrid (oracle-only)"] + ceilings, qa)
+lk.plot_error_breakdown(breakdown, title="Answerable test questions: retrieval or reading?")
+plt.tight_layout(); plt.show()
+breakdown
+
+# %%
+ceil = {n: lk.rates([r for r in ceilings if r.approach == n], "accuracy")
+        for n in dict.fromkeys(r.approach for r in ceilings)}
+hb = breakdown.loc["hybrid"].reindex(lk.ERROR_KINDS, fill_value=0)
+lk.say("Given the oracle among distractors: " + "; ".join(f"{n} {v}" for n, v in ceil.items())
+       + f". The hybrid's own misses: {hb['retrieved, not used'] + hb['retrieved, declined']} with the answer in "
+       f"its prompt (of which {hb['retrieved, declined']} declined), {hb['not retrieved, wrong'] + hb['not retrieved, declined']} "
+       "without it. The gap between each ceiling and the system with real retrieval is retrieval's share; the "
+       "gap between the ceiling and 1 is reading's.")
+# With the oracle in its prompt the hybrid answers at least as often right as with retrieval (2 questions of slack)
+assert ceil["hybrid + gold + 2 distractors"].value >= acc["hybrid"].value - 0.02, (ceil, acc["hybrid"])
+
+# %% [markdown]
 # ## 4. What it cost
 #
 # Training is the hybrid's upfront cost (notebook 04 turns seconds into dollars). RAFT trains on whole
@@ -242,5 +274,6 @@ if RUN_HARD:
 HTML(lk.results_box("03 · this run (test questions, held-out wordings)", {
     "RAFT training": f"{len(raft_examples)} examples from the train questions, {raft_run.train_s:.0f} s",
     "accuracy: RAG / hybrid / oracle-only": " / ".join(str(acc[n]) for n in acc),
+    **{f"ceiling: {n}": str(v) for n, v in ceil.items()},
     **{claim: f"{v.text}, {v.diff}" for claim, v in claims.items()},
     **lk.run_report(env)}))

@@ -394,9 +394,9 @@ if RUN_HARD:
 # %% tags=["nbval-ignore-output"]
 acc = {n: lk.rates([r for r in records if r.approach == n], "accuracy") for n in names}
 HTML(lk.results_box("04 · this run (test questions, held-out wordings)", {
-    **{f"accuracy: {n}": str(acc[n]) for n in names},
-    **{f"p50 latency, batch 1: {n}": f"{np.median(latency[n]):.2f} s" for n in names},
-    "v2 accuracy on changed facts: rag / ft / ft updated / hybrid":
+    **{f"accuracy: {LABELS.get(n, n)}": str(acc[n]) for n in names},
+    **{f"p50 latency, batch 1: {LABELS.get(n, n)}": f"{np.median(latency[n]):.2f} s" for n in names},
+    "v2 accuracy on changed facts: rag / ft (fact cards) / its update / hybrid":
         " / ".join(f"{rows[n]['v2 accuracy (after the update)'].value:.2f}" for n in ("rag", "ft", "ft updated", "hybrid")),
     "absorb v2: re-index / update the fine-tune": f"{absorb['rag']:.1f} s / {absorb['ft updated']:.0f} s",
     "forgetting on unchanged facts after the update": f"{forgetting.text}, {forgetting.diff}",
