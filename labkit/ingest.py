@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .data import Document
+from .data import Document, LabkitInputError
 
 __all__ = ["IngestError", "Skipped", "Folder", "SUPPORTED", "MAX_FILE_MB", "load_folder", "doc_id_for"]
 
@@ -27,7 +27,7 @@ MAX_FILE_MB = 50  # larger files are skipped with a reason: split them first
 _READ_BLOCK = 1 << 20  # text files are decoded 1 MiB at a time
 
 
-class IngestError(ValueError):
+class IngestError(LabkitInputError):
     """The folder cannot give any documents; the message says why and what to do."""
 
 
