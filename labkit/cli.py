@@ -1,9 +1,10 @@
 """The ``labkit`` command (also ``python -m labkit``): ``prepare``, ``clear-cache`` and ``compare``.
 
 ``labkit compare --docs DIR [--questions FILE] [--out report.html]`` runs base, RAG, a fine-tune and the
-hybrid on a folder of your documents and writes one HTML report. A problem with the folder or the
-questions file is one line on stderr (exit status 2), found before any model loads; nothing in the folder
-is written.
+hybrid on a folder of your documents and writes one HTML report. A problem with any input (the folder, the
+questions file, the price sheet, ``--out``, ``--work-dir``) is one line on stderr (exit status 2), found
+before any model loads, by the same check ``--check`` runs; nothing in the folder is written. A bare
+``labkit`` prints the help (exit status 2): setting up is ``labkit prepare``.
 
 Introduced in 06_your_own_documents.ipynb (``prepare`` is what ``make setup`` runs).
 """
@@ -14,12 +15,17 @@ import argparse
 import shutil
 import sys
 import time
+import warnings
+from pathlib import Path
+
+from .data import LabkitInputError
 
 __all__: list[str] = []  # a command, not library functions: nothing joins the lk namespace
 
 
-class InputError(Exception):
-    """What the user gave cannot be used; the message says which file, line or field, and what to do."""
+class InputError(LabkitInputError):
+    """A command-line option cannot be used; the message says which, and what to do. (Files and folders raise
+    the library's own ``LabkitInputError``s; the command catches the whole family.)"""
 
 
 def _prepare(args) -> int:
@@ -46,17 +52,43 @@ def _clear_cache(args) -> int:
     return 0
 
 
+def _out_folder(out: str) -> None:
+    """``--out``'s folder must exist: a mistyped path fails in the check instead of growing new folders (the
+    library's ``write_report`` makes them, for the notebooks' ``build/``)."""
+    folder = Path(out).absolute().parent
+    if not folder.exists():  # a file in its place: check_inputs says so
+        raise InputError(f"{out}: --out's folder {folder} does not exist; create it first or choose another --out.")
+
+
+def _checked(cfg):
+    """``check_inputs(cfg)``; each notice it gives (a questions file's ignored fields) becomes one stderr line,
+    printed even when a later check fails (an ignored 'Answer' column explains 'no question has an answer')."""
+    from .own_docs import check_inputs
+    from .user_qa import IgnoredFieldsWarning
+
+    caught = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", IgnoredFieldsWarning)
+            return check_inputs(cfg)
+    finally:
+        for w in caught:
+            if issubclass(w.category, IgnoredFieldsWarning):
+                print(f"labkit compare: warning: {w.message}", file=sys.stderr)
+            else:  # not ours: shown as Python would have shown it
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
 def _compare(args) -> int:
     from .env import setup
-    from .own_docs import CompareConfig, check_inputs, compare_documents
+    from .own_docs import CompareConfig, compare_documents
     from .own_docs_report import write_report
 
-    try:  # every input problem surfaces here, before a model loads
-        cfg = CompareConfig(docs=args.docs, questions=args.questions, out=args.out, corpus=args.corpus,
-                            work_dir=args.work_dir)  # fmt: skip
-        folder, questions = check_inputs(cfg)
-    except ValueError as e:  # a bad option, folder or questions file (IngestError and DataError are ValueErrors)
-        raise InputError(str(e)) from None
+    # Every input problem surfaces here, before a model loads, and the same way with --check or without.
+    cfg = CompareConfig(docs=args.docs, questions=args.questions, out=args.out, corpus=args.corpus,
+                        work_dir=args.work_dir)  # fmt: skip
+    _out_folder(args.out)
+    folder, questions = _checked(cfg)
     print(f"{folder}; {len(questions) if questions else 'no'} questions file entries", file=sys.stderr)
     for s in folder.skipped:
         print(f"  skipped {s.path}: {s.reason}", file=sys.stderr)
@@ -89,14 +121,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; input errors become one line on stderr and exit status 2, not a traceback."""
-    from .data import DataError
-    from .ingest import IngestError
-
-    args = _parser().parse_args(argv)
-    run = {"prepare": _prepare, "clear-cache": _clear_cache, "compare": _compare}.get(args.cmd or "prepare")
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.cmd is None:  # a bare `labkit` sets nothing up by surprise (minutes of conversion): it says how
+        parser.print_help(sys.stderr)
+        return 2
+    run = {"prepare": _prepare, "clear-cache": _clear_cache, "compare": _compare}[args.cmd]
     try:
         return run(args)
-    except (InputError, DataError, IngestError, OSError) as e:  # each names its file; OSError: e.g. --out unwritable
+    except (LabkitInputError, OSError) as e:  # each names its file or option; OSError: e.g. a disk that filled up
         print(f"labkit {args.cmd}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -19,6 +19,7 @@ __all__ = [
     "ABSTENTION",
     "WORKBOOK_CORPUS",
     "abstention_sentence",
+    "LabkitInputError",
     "DataError",
     "Document",
     "QARecord",
@@ -54,7 +55,16 @@ def abstention_sentence(corpus: str) -> str:
 ABSTENTION = abstention_sentence(WORKBOOK_CORPUS)  # the workbook's house answer when its docs are silent
 
 
-class DataError(ValueError):
+class LabkitInputError(ValueError):
+    """Something the user gave (a file, a folder, an option) cannot be used; the message names it and says what
+    to do. The base of ``DataError``, ``IngestError`` and ``PriceSheetError``: ``labkit compare`` turns any of
+    them into one line and exit status 2. A ``ValueError``, so ``except ValueError`` still catches them.
+
+    Introduced in 06_your_own_documents.ipynb.
+    """
+
+
+class DataError(LabkitInputError):
     """A malformed data file: the message names the file, line and field, and what to do."""
 
 

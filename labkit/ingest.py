@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .data import Document
+from .data import Document, LabkitInputError
 
 __all__ = ["IngestError", "Skipped", "Folder", "SUPPORTED", "MAX_FILE_MB", "load_folder", "doc_id_for"]
 
@@ -27,7 +27,7 @@ MAX_FILE_MB = 50  # larger files are skipped with a reason: split them first
 _READ_BLOCK = 1 << 20  # text files are decoded 1 MiB at a time
 
 
-class IngestError(ValueError):
+class IngestError(LabkitInputError):
     """The folder cannot give any documents; the message says why and what to do."""
 
 
@@ -156,12 +156,26 @@ def _load_one(path: Path, rel: str) -> tuple[Document | None, str | None]:
     return Document(doc_id_for(rel), title or _pretty(path.stem), kind, text, path=str(path)), None
 
 
+def _unique_id(doc_id: str, rel: str, seen: dict) -> str:
+    """``doc_id``, or when an earlier file took it, the id with the file's suffix (``a.md``, ``a.txt``: ``a``,
+    ``a-txt``), then with a number until no file has it. Every candidate is checked against every id given
+    so far: ``a-txt.md`` already holds ``a-txt``, and two equal ids would stop the chunker after training."""
+    if doc_id not in seen:
+        return doc_id
+    base = doc_id_for(rel.replace(".", "-"))
+    candidate, n = base, 2
+    while candidate in seen:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
 def load_folder(root: str | Path) -> Folder:
     """Every supported file under ``root`` (sub-folders included, hidden ones not) as a ``Document``.
 
     Raises ``IngestError`` when the folder is missing, empty, or gives no text at all; otherwise returns the
-    documents and, in ``skipped``, every other file with its reason. Two files that map to the same id
-    (``a.md`` and ``a.txt``) keep their suffix in the id.
+    documents and, in ``skipped``, every other file with its reason. Ids are unique: a file whose id an
+    earlier one took keeps its suffix in the id (``a.md`` and ``a.txt``), and a number after it if that is
+    taken too.
 
     Introduced in 06_your_own_documents.ipynb.
     """
@@ -186,8 +200,9 @@ def load_folder(root: str | Path) -> Folder:
         if doc is None:
             skipped.append(Skipped(rel, why))
             continue
-        if doc.id in seen:  # a.md and a.txt: both keep their suffix
-            doc = Document(doc_id_for(rel.replace(".", "-")), doc.title, doc.type, doc.text, doc.path)
+        doc_id = _unique_id(doc.id, rel, seen)
+        if doc_id != doc.id:
+            doc = Document(doc_id, doc.title, doc.type, doc.text, doc.path)
         seen[doc.id] = rel
         docs.append(doc)
     if not docs:

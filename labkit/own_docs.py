@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .data import abstention_sentence, load_kb
+from .data import DataError, LabkitInputError, abstention_sentence, load_kb
 from .evaluate import Record, claim, rate_table
 from .gen_qa import generate_qa
-from .ingest import Folder, load_folder
+from .ingest import Folder, IngestError, load_folder
+from .prices import read_price_sheet
 from .protocol import ClosedBook, Split, run_approach, split_qa
 from .rag import RAGConfig, RAGPipeline, tune_rag
 from .reader import reader_pipeline, train_reader, tune_reader
@@ -41,7 +43,7 @@ from .user_qa import as_qa_records, load_questions
 from .workbook import KNOWLEDGE_FT, build_retriever, knowledge_ft, workbook_split
 
 __all__ = ["CompareConfig", "Comparison", "check_inputs", "compare_documents", "APPROACHES", "COMPARE_FT", "MIN_DEV",
-           "READER_BIAS"]  # fmt: skip
+           "MIN_GENERATED", "READER_BIAS"]  # fmt: skip
 
 APPROACHES = ("base", "rag", "ft", "hybrid")
 # The workbook's knowledge LoRA, 2 epochs to choose from on dev; checkpointing every layer keeps the run
@@ -50,6 +52,8 @@ COMPARE_FT = replace(KNOWLEDGE_FT, epochs=2, recompute_every=1)
 # Dev questions that RAG's k and the fine-tune's epoch are chosen on: with fewer, one question moves a
 # choice by more than 3 points, and the report says the choices are unreliable.
 MIN_DEV = 30
+# Generated questions a run needs at all (fact cards and a dev set); with fewer it stops, in the input check.
+MIN_GENERATED = 20
 READER_BIAS = "reader decline bias (chosen on the workbook's dev questions)"  # a settings key
 _CLAIMS = (  # (a, b, metric, higher is better): the article's claims that this run can test
     ("rag", "base", "accuracy", True),
@@ -79,23 +83,27 @@ class CompareConfig:
     seed: int = 0  # the generated questions' choice and split
     work_dir: str | None = None  # where finished stages are kept; None: the labkit cache, keyed by the inputs
 
-    def __post_init__(self):
+    def __post_init__(self):  # LabkitInputError: the CLI shows these as one line, like a bad file
         if not isinstance(self.docs, (str, Path)) or not str(self.docs):
-            raise ValueError(f"CompareConfig.docs must name a folder, got {self.docs!r}")
-        if not isinstance(self.n_generated, int) or self.n_generated < 20:
-            raise ValueError(
-                f"CompareConfig.n_generated must be an int >= 20 (dev needs questions), got {self.n_generated!r}"
-            )
+            raise LabkitInputError(f"CompareConfig.docs must name a folder, got {self.docs!r}")
+        if not isinstance(self.n_generated, int) or self.n_generated < MIN_GENERATED:
+            raise LabkitInputError(f"CompareConfig.n_generated must be an int >= {MIN_GENERATED} (dev needs "
+                                   f"questions), got {self.n_generated!r}")  # fmt: skip
         if self.corpus is not None and (not isinstance(self.corpus, str) or not self.corpus.strip()):
-            raise ValueError(f"CompareConfig.corpus must be a non-empty name or None, got {self.corpus!r}")
-        docs, out = Path(self.docs).resolve(), Path(self.out).resolve()
-        if out == docs or docs in out.parents:
-            raise ValueError(f"{self.out}: the report would be written inside the documents folder {self.docs}; "
-                             "choose --out elsewhere (your folder is never written to).")  # fmt: skip
+            raise LabkitInputError(f"CompareConfig.corpus must be a non-empty name or None, got {self.corpus!r}")
+        docs = Path(self.docs).resolve()
+        for option, path in (("--out", self.out), ("--work-dir", self.work_dir)):
+            if path is not None and _inside(Path(path).resolve(), docs):  # the user's folder is only read
+                raise LabkitInputError(f"{path}: {option} lies inside the documents folder {self.docs}, which is "
+                                       f"never written to; choose {option} elsewhere.")  # fmt: skip
 
     @property
     def corpus_name(self) -> str:
         return self.corpus or Path(self.docs).resolve().name.replace("_", " ").replace("-", " ")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 @dataclass
@@ -124,15 +132,70 @@ class Comparison:
 
 
 def check_inputs(cfg: CompareConfig):
-    """Read the folder and the questions file before any model loads: every problem is found first.
+    """Check every input before any model loads: every problem the run would meet is found here, first.
 
-    Returns (``Folder``, your questions or None). Raises ``lk.IngestError`` / ``lk.DataError``.
+    The report's and the stages' places (``out``, ``work_dir``), the price sheet the report's cost projection
+    reads, the folder (unique document ids, enough sentences for the generated questions) and the questions
+    file (at least one question with an answer field). Nothing needs a model: the generated questions are
+    templates. Returns (``Folder``, your questions or None). Raises an ``lk.LabkitInputError``
+    (``lk.IngestError``, ``lk.DataError``, ``lk.PriceSheetError``) naming the file or option.
 
     Introduced in 06_your_own_documents.ipynb.
     """
+    _check_writable(cfg.out, "--out", file=True)
+    if cfg.work_dir is not None:
+        _check_writable(cfg.work_dir, "--work-dir", file=False)
+    read_price_sheet()  # the sheet render_report prices with: a bad one fails now, not after the run
     folder = load_folder(cfg.docs)
+    _check_unique_ids(folder)
+    _generated(folder, cfg)  # the same questions the run makes (cheap: no model), to count them
     questions = load_questions(cfg.questions) if cfg.questions else None
+    _scored(questions, cfg)
     return folder, questions
+
+
+def _check_writable(path: str, option: str, file: bool) -> None:
+    """``path`` can be made where it is: a file (``--out``) that is no folder, a folder (``--work-dir``) that is
+    no file, under a folder this process may write (a missing one is made, as write_report does)."""
+    p = Path(path)
+    if file and p.is_dir():
+        raise LabkitInputError(f"{path}: {option} is a folder; give the report's file name, e.g. {p / 'report.html'}.")
+    if not file and p.exists() and not p.is_dir():
+        raise LabkitInputError(f"{path}: {option} is a file; give a folder for the finished stages.")
+    folder = p.resolve().parent if file else p.resolve()  # where the new files go
+    while not folder.exists():  # the folders that write_report or the stages would make
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise LabkitInputError(f"{path}: {option} cannot be written: {folder} is not a folder you may write to; "
+                               f"choose {option} elsewhere.")  # fmt: skip
+
+
+def _check_unique_ids(folder: Folder) -> None:
+    """Two documents with one id would stop the chunker only after the reader has trained."""
+    seen = {}
+    for d in folder.docs:
+        if d.id in seen:
+            raise IngestError(f"{d.path}: its document id {d.id!r} is also {seen[d.id]}'s; rename one of the files.")
+        seen[d.id] = d.path
+
+
+def _generated(folder: Folder, cfg: CompareConfig) -> list:
+    """The generated questions (fact cards, dev set); too few for a dev set stops the run before it starts."""
+    generated = generate_qa(folder.docs, n=cfg.n_generated, seed=cfg.seed)
+    if len(generated) < MIN_GENERATED:
+        raise DataError(f"{cfg.docs}: only {len(generated)} sentences could become generated questions "
+                        f"({MIN_GENERATED} are needed for a dev set: sentences of 6 to 45 words with a number or "
+                        "a name in them); add documents with more running text.")  # fmt: skip
+    return generated
+
+
+def _scored(mine: list | None, cfg: CompareConfig) -> list | None:
+    """Your questions that have an answer field, as QARecords; a file with none of them has no test set."""
+    scored = as_qa_records(mine) if mine else None
+    if mine and not scored:
+        raise DataError(f"{cfg.questions}: no question has an answer field, so none can be scored; add answers "
+                        "(null for a question the documents cannot answer).")  # fmt: skip
+    return scored
 
 
 def _digest(folder: Folder, cfg: CompareConfig, lm, embedder) -> dict:
@@ -214,18 +277,8 @@ def compare_documents(
     from .models import load_generator
 
     folder, mine = inputs or check_inputs(cfg)  # ``inputs``: check_inputs(cfg) already called (the CLI does)
-    scored = as_qa_records(mine) if mine else None
-    if mine and not scored:
-        from .data import DataError
-
-        raise DataError(f"{cfg.questions}: no question has an answer field, so none can be scored; add answers "
-                        "(null for a question the documents cannot answer).")  # fmt: skip
-    generated = generate_qa(folder.docs, n=cfg.n_generated, seed=cfg.seed)
-    if len(generated) < 20:
-        from .data import DataError
-
-        raise DataError(f"{cfg.docs}: only {len(generated)} sentences could become generated questions (20 are "
-                        "needed for a dev set); add documents with more running text.")  # fmt: skip
+    scored = _scored(mine, cfg)  # the checks check_inputs made; they cost nothing to repeat
+    generated = _generated(folder, cfg)
     split = _split(generated, scored, cfg.seed)
     corpus = cfg.corpus_name
     lm = lm or load_generator()

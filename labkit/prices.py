@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from .cost import CostModel
-from .data import data_dir, read_user_text
+from .data import LabkitInputError, data_dir, read_user_text
 
 __all__ = ["PriceSheetError", "Price", "read_price_sheet", "load_prices"]
 
@@ -33,7 +33,7 @@ FIELDS = {
 _DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 
 
-class PriceSheetError(ValueError):
+class PriceSheetError(LabkitInputError):
     """A price sheet that cannot be read; the message names the file, line and field."""
 
 

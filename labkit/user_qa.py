@@ -5,7 +5,8 @@ JSONL: one object per line, ``{"question": "...", "answer": "...", "aliases": ["
 marks a question the documents cannot answer (the right reply is to decline); no ``answer`` key at all
 means no gold: the question is asked and shown, but not scored. CSV: a header with ``question`` and
 optionally ``answer`` and ``aliases`` (aliases separated by ``|``); an empty answer cell means no gold,
-the cell ``<unanswerable>`` a question the documents cannot answer.
+the cell ``<unanswerable>`` a question the documents cannot answer. Other fields (an evaluation set's
+``source`` or ``evidence``) are ignored, with one ``IgnoredFieldsWarning`` naming them.
 
 Introduced in 06_your_own_documents.ipynb.
 """
@@ -15,15 +16,30 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from .data import DataError, QARecord, read_user_text
 
-__all__ = ["UserQuestion", "UNANSWERABLE", "load_questions", "as_qa_records"]
+__all__ = ["UserQuestion", "UNANSWERABLE", "IgnoredFieldsWarning", "load_questions", "as_qa_records"]
 
 UNANSWERABLE = "<unanswerable>"  # the CSV cell for a question the documents cannot answer
+_FIELDS = {"id", "question", "answer", "aliases"}  # what is read; any other field (source, evidence) is ignored
 _NO_GOLD = object()
+
+
+class IgnoredFieldsWarning(UserWarning):
+    """A questions file has fields labkit does not read (evaluation sets often carry ``source`` or ``evidence``):
+    they are ignored, and this one notice names the file and the fields, so a misspelt ``answer`` is seen.
+
+    Introduced in 06_your_own_documents.ipynb.
+    """
+
+    def __init__(self, path, fields: list[str]):
+        self.path, self.fields = path, fields
+        names = ", ".join(repr(f) for f in fields)
+        super().__init__(f"{path}: ignored field(s) {names}; labkit reads only id, question, answer, aliases.")
 
 
 @dataclass(frozen=True)
@@ -50,7 +66,7 @@ def _check(path, line, question, answer, aliases) -> None:
         raise DataError(f"{where}, field 'aliases': aliases need an answer to be aliases of.")
 
 
-def _jsonl(path: Path, text: str) -> list[UserQuestion]:
+def _jsonl(path: Path, text: str, ignored: set) -> list[UserQuestion]:
     out = []
     for line, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
@@ -61,11 +77,7 @@ def _jsonl(path: Path, text: str) -> list[UserQuestion]:
             raise DataError(f"{path} line {line}: not valid JSON ({e.msg} at column {e.colno}).") from None
         if not isinstance(obj, dict):
             raise DataError(f"{path} line {line}: each line must be one JSON object with a 'question' field.")
-        unknown = set(obj) - {"id", "question", "answer", "aliases"}
-        if unknown:
-            raise DataError(
-                f"{path} line {line}, field {sorted(unknown)[0]!r}: unknown; use question, answer, aliases."
-            )
+        ignored.update(set(obj) - _FIELDS)
         answer = obj.get("answer", _NO_GOLD)
         aliases = obj.get("aliases", [])
         _check(path, line, obj.get("question"), answer, aliases)
@@ -73,14 +85,12 @@ def _jsonl(path: Path, text: str) -> list[UserQuestion]:
     return out
 
 
-def _csv(path: Path, text: str) -> list[UserQuestion]:
+def _csv(path: Path, text: str, ignored: set) -> list[UserQuestion]:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     if "question" not in header:
         raise DataError(f"{path} line 1: the header needs a 'question' column (optional: answer, aliases).")
-    unknown = set(header) - {"id", "question", "answer", "aliases"}
-    if unknown:
-        raise DataError(f"{path} line 1, field {sorted(unknown)[0]!r}: unknown column; use question, answer, aliases.")
+    ignored.update(h or "(unnamed column)" for h in set(header) - _FIELDS)  # a trailing comma: an unnamed one
     out = []
     for row in reader:
         line = reader.line_num
@@ -110,13 +120,16 @@ def load_questions(path: str | Path) -> list[UserQuestion]:
     if path.suffix.lower() not in (".jsonl", ".csv"):
         raise DataError(f"{path}: questions come as .jsonl or .csv (see labkit/user_qa.py for the fields).")
     text = read_user_text(path, "no such questions file.")
-    out = _jsonl(path, text) if path.suffix.lower() == ".jsonl" else _csv(path, text)
+    ignored = set()
+    out = (_jsonl if path.suffix.lower() == ".jsonl" else _csv)(path, text, ignored)
     if not out:
         raise DataError(f"{path}: no questions in the file.")
     ids = [q.id for q in out]
     dup = next((q for q in out if ids.count(q.id) > 1), None)
     if dup:
         raise DataError(f"{path} line {dup.line}, field 'id': {dup.id!r} appears twice; ids must be unique.")
+    if ignored:  # once per file, after every line passed: a notice, not one per line
+        warnings.warn(IgnoredFieldsWarning(path, sorted(ignored)), stacklevel=2)
     return out
 
 

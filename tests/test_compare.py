@@ -3,6 +3,7 @@ stages resume, and the report escapes every text it shows."""
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -76,7 +77,7 @@ def test_a_bad_questions_file_names_its_line_and_field(tmp_path, text, words):
     qs = tmp_path / "qs.jsonl"
     qs.write_text(text)
     before = checksums(tmp_path)
-    got = cli("compare", "--docs", docs, "--questions", qs, "--out", tmp_path / "out" / "r.html")
+    got = cli("compare", "--docs", docs, "--questions", qs, "--out", tmp_path / "r.html")
     assert got.returncode == 2 and "Traceback" not in got.stderr and words in got.stderr, got.stderr
     assert checksums(tmp_path) == before
 
@@ -95,6 +96,145 @@ def test_the_report_may_not_go_inside_the_documents_folder(tmp_path):
     got = cli("compare", "--docs", docs, "--out", docs / "report.html")
     assert got.returncode == 2 and "inside the documents folder" in got.stderr
     assert not (docs / "report.html").exists()
+
+
+class ModelLoaded(Exception):
+    """A model loader was called: the input check let the run start."""
+
+
+@pytest.fixture()
+def no_models(monkeypatch):
+    """Every model loader raises ``ModelLoaded``; the run's process-wide ``setup`` does nothing."""
+
+    def refuse(*args, **kwargs):
+        raise ModelLoaded
+
+    for loader in ("labkit.models.load_generator", "labkit.models.prepare_generator", "labkit.embedder.load_embedder"):
+        monkeypatch.setattr(loader, refuse)
+    monkeypatch.setattr("labkit.env.setup", lambda **kwargs: None)  # seeds and threads: not under test here
+
+
+def listing(folder: Path) -> dict:
+    """Every entry under ``folder``: a file's sha256, a folder's "/" (so a new empty folder shows too)."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "/"
+            for p in sorted(folder.rglob("*"))}  # fmt: skip
+
+
+def bad_prices(user, tmp, mp):
+    data = tmp / "data"
+    data.mkdir()
+    (data / "prices.csv").write_text("field,value,unit,source,date\nmachine_usd_per_hour,-1,USD,x,2025-01\n")
+    mp.setenv("LABKIT_DATA", str(data))  # the sheet the report's cost projection would read
+    return []
+
+
+def no_answer_field(user, tmp, mp):
+    (user / "qs.jsonl").write_text('{"question": "Who owns the ferries?"}\n{"question": "Is it windy?"}\n')
+    return ["--questions", user / "qs.jsonl"]
+
+
+def too_few_sentences(user, tmp, mp):
+    (user / "short").mkdir()
+    (user / "short" / "a.md").write_text("# Ferries\n\nThe ferry to Isle1 leaves at 10 minutes past each hour.\n")
+    return ["--docs", user / "short"]
+
+
+def duplicate_ids(user, tmp, mp):
+    real = lk.load_folder  # gives unique ids (test_ingest): the check also stops two equal ids from anywhere else
+
+    def twice(root):
+        f = real(root)
+        d = f.docs[0]
+        return lk.Folder(f.root, [*f.docs, lk.Document(d.id, "Copy", d.type, d.text, d.path + ".copy")], f.skipped)
+
+    mp.setattr("labkit.own_docs.load_folder", twice)
+    return []
+
+
+def read_only_out(user, tmp, mp):
+    (tmp / "ro").mkdir()
+    real = os.access  # as root every folder is writable: refuse this one as the OS would for a user
+    mp.setattr(os, "access", lambda p, mode, **kw: Path(p) != tmp / "ro" and real(p, mode, **kw))
+    return ["--out", tmp / "ro" / "r.html"]
+
+
+def work_dir_is_a_file(user, tmp, mp):
+    (tmp / "w").write_text("")
+    return ["--work-dir", tmp / "w"]
+
+
+def out_is_a_folder(user, tmp, mp):
+    (tmp / "r").mkdir()
+    return ["--out", tmp / "r"]
+
+
+BAD_INPUTS = {  # id: (what makes the input bad, the words of the one line that says so; {tmp}: tmp_path)
+    "price-sheet": (bad_prices, "prices.csv line 2, field 'value': machine_usd_per_hour = -1 is not a price"),
+    "no-answer-field": (no_answer_field, "qs.jsonl: no question has an answer field"),
+    "too-few-sentences": (too_few_sentences, "only 1 sentences could become generated questions (20 are needed"),
+    "duplicate-ids": (duplicate_ids, "its document id 'evil' is also"),
+    "work-dir-in-docs": (lambda u, t, m: ["--work-dir", u / "docs" / "stages"], "--work-dir lies inside the documents"),
+    "work-dir-is-a-file": (work_dir_is_a_file, "--work-dir is a file"),
+    "out-is-a-folder": (out_is_a_folder, "--out is a folder"),
+    "out-folder-missing": (lambda u, t, m: ["--out", t / "no" / "r.html"], "--out's folder {tmp}/no does not exist"),
+    "out-folder-read-only": (read_only_out, "{tmp}/ro is not a folder you may write to"),
+}
+
+
+@pytest.mark.parametrize("make, words", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
+def test_check_and_run_refuse_the_same_inputs_before_any_model_loads(tmp_path, monkeypatch, capsys, no_models,
+                                                                     make, words):  # fmt: skip
+    from labkit.cli import main
+
+    user = tmp_path / "user"
+    make_folder(user / "docs")
+    argv = ["compare", "--docs", user / "docs", "--out", tmp_path / "report.html", *make(user, tmp_path, monkeypatch)]
+    before, seen = listing(user), []
+    for check in (["--check"], []):  # the same check, the same line: --check agrees with the full run
+        assert main([*map(str, argv), *check]) == 2  # and ModelLoaded was not raised: no model loaded
+        seen.append(capsys.readouterr().err)
+    assert seen[0] == seen[1] and seen[0].count("\n") == 1 and seen[0].startswith("labkit compare: error: ")
+    assert words.format(tmp=tmp_path) in seen[0], seen[0]
+    assert listing(user) == before  # nothing in the user's folders was written or changed
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_check_passes_what_the_run_starts_on(tmp_path, monkeypatch, capsys, no_models):
+    """Inputs --check accepts get the run to its first model load: the extra field is one notice, and
+    a.md, a.txt, a-txt.md (two a-txt ids once) are three documents."""
+    from labkit.cli import main
+
+    user = tmp_path / "user"
+    docs = make_folder(user / "docs")
+    for name in ("a.md", "a.txt", "a-txt.md"):
+        (docs / name).write_text(f"The ferry to Isle{len(name)} leaves from the pier called {name}.\n")
+    qs = user / "qs.jsonl"
+    qs.write_text('{"question": "Who owns the ferries?", "answer": null, "evidence": "none"}\n')
+    argv = list(map(str, ["compare", "--docs", docs, "--questions", qs, "--out", tmp_path / "report.html"]))
+    before = listing(user)
+    assert main([*argv, "--check"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1 and f"{qs}: ignored field(s) 'evidence'" in err
+    assert "12 documents, 1 skipped" in err
+    with pytest.raises(ModelLoaded):  # every check passed: the run went on to load the generator
+        main(argv)
+    assert listing(user) == before
+
+
+def test_bare_labkit_prints_the_help_and_prepares_nothing(capsys, no_models):
+    from labkit.cli import main
+
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: labkit") and "prepare" in err and "compare" in err
+
+
+def test_input_errors_are_one_family():
+    from labkit.cli import InputError
+
+    for error in (lk.DataError, lk.IngestError, lk.PriceSheetError, InputError):
+        assert issubclass(error, lk.LabkitInputError)
+    assert issubclass(lk.LabkitInputError, ValueError)  # code that catches ValueError still catches them
 
 
 def test_the_fixture_folder_reads_as_shipped():

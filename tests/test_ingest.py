@@ -116,6 +116,21 @@ def test_same_stem_files_keep_distinct_ids(tmp_path):
     assert len(set(ids)) == 2 and "a" in ids
 
 
+@pytest.mark.parametrize(
+    "names, ids",
+    [
+        (["a.md", "a.txt", "a-txt.md"], ["a-txt", "a", "a-txt-2"]),  # a-txt.md holds a-txt before a.txt asks
+        (["a.md", "a.txt", "a-txt.md", "a-txt-2.md"], ["a-txt-2", "a-txt", "a", "a-txt-3"]),
+    ],
+)
+def test_a_renamed_id_is_renamed_until_no_file_has_it(tmp_path, names, ids):
+    for name in names:
+        (tmp_path / name).write_text(f"The text of {name}.")
+    docs = lk.load_folder(tmp_path).docs
+    assert [Path(d.path).name for d in docs] == sorted(names) and [d.id for d in docs] == ids
+    assert {c.doc_id for c in lk.chunk_corpus(docs, lk.CHUNKS)} == set(ids)  # the chunker refuses equal ids
+
+
 def test_large_text_is_decoded_across_blocks(tmp_path, monkeypatch):
     monkeypatch.setattr("labkit.ingest._READ_BLOCK", 7)  # a multi-byte character split between blocks
     (tmp_path / "u.txt").write_text("é" * 50 + " done", encoding="utf-8")

@@ -80,3 +80,16 @@ def test_missing_and_non_utf8_files(tmp_path):
     path.write_bytes((HEADER + "\nmachine_usd_per_hour,1,USD,caf\xe9,2025-01\n").encode("latin-1"))
     with pytest.raises(lk.PriceSheetError, match="not UTF-8"):
         lk.read_price_sheet(path)
+
+
+def test_the_compare_input_check_reads_the_sheet_before_any_model(tmp_path, monkeypatch):
+    # the report prices with data/prices.csv at the end of the run: a bad sheet stops the run before it starts
+    data = tmp_path / "data"
+    data.mkdir()
+    write(data, [HEADER, GOOD[0]])
+    monkeypatch.setenv("LABKIT_DATA", str(data))
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("The ferry leaves at 10 past the hour from the North Pier.\n")
+    with pytest.raises(lk.PriceSheetError, match="no line for vector_db_usd_per_month") as e:
+        lk.check_inputs(lk.CompareConfig(tmp_path / "docs", out=tmp_path / "r.html"))
+    assert isinstance(e.value, lk.LabkitInputError)

@@ -45,7 +45,7 @@ def test_jsonl_and_csv_give_the_same_questions(tmp_path, name, text):
         ("q.jsonl", '{"question": "ok?"}\n{"question": "x?", "answer": 3}\n', "line 2, field 'answer'"),
         ("q.jsonl", '{"question": "x?", "answer": "a", "aliases": "b"}\n', "line 1, field 'aliases'"),
         ("q.jsonl", '{"question": "x?", "aliases": ["b"]}\n', "line 1, field 'aliases'"),
-        ("q.jsonl", '{"question": "x?", "gold": "a"}\n', "line 1, field 'gold'"),
+        ("q.jsonl", '{"source": "x.md", "answer": "a"}\n', "line 1, field 'question'"),  # ignored: not required
         ("q.jsonl", '{"question": "x?"}\n{"question": "y?"\n', "line 2: not valid JSON"),
         ("q.jsonl", '["x?"]\n', "line 1: each line must be one JSON object"),
         ("q.jsonl", '{"id": "a", "question": "x?"}\n{"id": "a", "question": "y?"}\n', "line 1, field 'id'"),
@@ -62,6 +62,22 @@ def test_a_malformed_file_names_its_line_and_field(tmp_path, name, text, where):
     with pytest.raises(lk.DataError, match=where.replace("(", r"\(")):
         lk.load_questions(path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("q.jsonl", JSONL.replace('"answer": null}', '"answer": null, "source": "x.md", "evidence": "..."}')),
+        ("q.csv", CSV.replace("aliases\n", "aliases,source,evidence\n").replace("6:40\n", "6:40,x.md,...\n")),
+    ],
+)
+def test_extra_fields_are_ignored_with_one_notice(tmp_path, name, text):
+    path = write(tmp_path, name, text)
+    with pytest.warns(lk.IgnoredFieldsWarning) as notices:
+        qs = lk.load_questions(path)
+    assert len(notices) == 1 and notices[0].message.fields == ["evidence", "source"]
+    assert str(notices[0].message).startswith(f"{path}: ignored field(s) 'evidence', 'source';")
+    assert qs == lk.load_questions(write(tmp_path, "plain" + name[1:], JSONL if name.endswith("jsonl") else CSV))
 
 
 def test_missing_and_non_utf8_files(tmp_path):
