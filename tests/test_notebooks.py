@@ -47,6 +47,13 @@ def test_source_and_notebook_are_in_sync(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_notebook_names_its_kernel(path):
+    """Without a kernelspec, JupyterLab asks the learner to pick a kernel and nbval guesses one."""
+    spec = nbformat.read(path, as_version=4).metadata.get("kernelspec", {})
+    assert (spec.get("name"), spec.get("language")) == ("python3", "python"), f"{path.name}: kernelspec {spec}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_what_readers_see_is_clean(path):
     nb = nbformat.read(path, as_version=4)
     assert nb.cells[1].source.strip() == "import labkit as lk; env = lk.setup(seed=0)", "one setup line first"
