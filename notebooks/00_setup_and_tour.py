@@ -13,8 +13,10 @@
 # | 00 (this one) | your machine, the two real models, the knowledge base, the evaluation protocol, and how little the base model knows |
 # | 01_rag | retrieval quality, RAG vs the base model: accuracy, abstention, latency |
 # | 02_finetune | LoRA vs full fine-tuning: knowledge (memorised vs held-out wordings) vs behaviour (style, abstention), cost |
-# | 03_hybrid | RAFT: fine-tuning *for* retrieval, with and without distractors |
-# | 04_side_by_side | all four systems in one panel and one table with intervals; the knowledge update v1 → v2 |
+# | 03_hybrid | RAFT: fine-tuning *for* retrieval, with and without distractors; how readily it declines, chosen on dev; retrieval vs reading misses |
+# | 04_side_by_side | base, RAG, both fine-tunes and the hybrid in one panel and one table with intervals; the knowledge update v1 → v2 |
+# | 05_cost_and_scale | cost over time and break-even, where the time goes when deployed, search from 10^3 to 10^6 passages, a real vector database, the decision guide |
+# | 06_your_own_documents | the same comparison on a folder of documents the workbook does not ship (`labkit compare`) |
 #
 # Everything runs offline on a CPU with no API key. Each notebook starts with the same one line.
 
