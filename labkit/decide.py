@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cost import CostModel, CostProfile, Usage, cost_over_time
-from .evaluate import Record, paired, rates
+from .evaluate import Record, claim, rates
 from .stats import verdict, verdict_once
 
 __all__ = ["Scenario", "Evidence", "Recommendation", "recommend", "DecisionGuide"]
@@ -102,7 +102,7 @@ class Recommendation:
 
 def _keep_not_worse(records, cands, metric, reasons, factor, common=False):
     """Drop candidates significantly below the best on ``metric`` (paired interval excludes zero;
-    ``common``: on the questions where it applies to both, see ``lk.paired``)."""
+    ``common``: on the questions where it applies to both, see ``lk.paired``), as ``lk.claim`` says."""
     r = {n: rates([x for x in records if x.approach == n], metric) for n in cands}
     best = max(cands, key=lambda n: (r[n].value, -cands.index(n)))
     kept = []
@@ -110,7 +110,7 @@ def _keep_not_worse(records, cands, metric, reasons, factor, common=False):
         if n == best:
             kept.append(n)
             continue
-        v = verdict(*paired(records, best, n, metric, common))
+        v = claim(records, best, n, metric, common=common)
         if v.text == "holds":
             reasons.append((factor, f"drop {n}: {metric} {r[n]} vs {best} {r[best]} (difference {v.diff})"))
         else:
