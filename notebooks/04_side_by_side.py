@@ -241,6 +241,15 @@ def paired_seconds(a, b):  # machine time per query of two approaches, question 
 stale_old = rows["ft"]["gives the old v1 answer"]
 hyb_v2 = [r.contains for r in fresh if r.approach == "hybrid"]
 ft_v1w = [r.contains for r in fresh if r.approach == "ft"]
+fresh_v = lk.verdict(hyb_v2, ft_v1w)
+
+
+def claimed(label, a, b, metric, **kw):
+    """One row of the table: the claim's paired verdict on the test records, computed once."""
+    c = lk.claim(records, a, b, metric, **kw)
+    return label, c.text, str(c.diff)
+
+
 claims = [
     ("Cost: RAG has a lower upfront cost than fine-tuning",
      lk.verdict_once(upfront["rag"], upfront["ft"], higher_is_better=False),
@@ -255,36 +264,25 @@ claims = [
      f"re-index {absorb['rag']:.1f} s vs update {absorb['ft updated']:.0f} s of training"),
     ("Fine-tuned knowledge goes stale (ft gives old answers after the update)",
      "holds" if stale_old.low > 0 else f"not resolved at n = {stale_old.n}", f"old v1 answer: {stale_old}"),
-    ("Accuracy: RAG is more accurate than fine-tuning (fact cards, an upper bound)",
-     lk.claim(records, "rag", "ft", "accuracy").text, str(lk.claim(records, "rag", "ft", "accuracy").diff)),
-    ("Accuracy: RAG is more accurate than fine-tuning on the documents",
-     lk.claim(records, "rag", "ft (documents)", "accuracy").text,
-     str(lk.claim(records, "rag", "ft (documents)", "accuracy").diff)),
-    ("Behaviour: fine-tuning controls format (hybrid vs RAG's template, house style on questions both answered)",
-     lk.claim(records, "hybrid", "rag", "style_answered", common=True).text,
-     str(lk.claim(records, "hybrid", "rag", "style_answered", common=True).diff)),
-    ("Hallucination: RAG is confidently wrong less often than fine-tuning",
-     lk.claim(records, "rag", "ft", "confidently_wrong", higher_is_better=False).text,
-     str(lk.claim(records, "rag", "ft", "confidently_wrong", higher_is_better=False).diff)),
-    ("Hallucination: RAG is confidently wrong less often than fine-tuning on the documents",
-     lk.claim(records, "rag", "ft (documents)", "confidently_wrong", higher_is_better=False).text,
-     str(lk.claim(records, "rag", "ft (documents)", "confidently_wrong", higher_is_better=False).diff)),
-    ("Hallucination: RAG declines unanswerable questions more often than fine-tuning",
-     lk.claim(records, "rag", "ft", "correct_abstention").text,
-     str(lk.claim(records, "rag", "ft", "correct_abstention").diff)),
+    claimed("Accuracy: RAG is more accurate than fine-tuning (fact cards, an upper bound)", "rag", "ft", "accuracy"),
+    claimed("Accuracy: RAG is more accurate than fine-tuning on the documents", "rag", "ft (documents)", "accuracy"),
+    claimed("Behaviour: fine-tuning controls format (hybrid vs RAG's template, house style on questions both answered)",
+            "hybrid", "rag", "style_answered", common=True),
+    claimed("Hallucination: RAG is confidently wrong less often than fine-tuning", "rag", "ft", "confidently_wrong",
+            higher_is_better=False),
+    claimed("Hallucination: RAG is confidently wrong less often than fine-tuning on the documents", "rag",
+            "ft (documents)", "confidently_wrong", higher_is_better=False),
+    claimed("Hallucination: RAG declines unanswerable questions more often than fine-tuning", "rag", "ft",
+            "correct_abstention"),
     ("Latency: fine-tuned models respond faster than RAG (batch 1, p50)",
      lk.verdict(latency["ft"], latency["rag"], higher_is_better=False, statistic="median").text,
      f"{np.median(latency['ft']):.2f} s vs {np.median(latency['rag']):.2f} s"),
-    ("Hybrid: more accurate than RAG", lk.claim(records, "hybrid", "rag", "accuracy").text,
-     str(lk.claim(records, "hybrid", "rag", "accuracy").diff)),
-    ("Hybrid: confidently wrong less often than RAG",
-     lk.claim(records, "hybrid", "rag", "confidently_wrong", higher_is_better=False).text,
-     str(lk.claim(records, "hybrid", "rag", "confidently_wrong", higher_is_better=False).diff)),
-    ("Hybrid: right more often than RAG on the questions both answered (selective accuracy)",
-     lk.claim(records, "hybrid", "rag", "selective_accuracy", common=True).text,
-     str(lk.claim(records, "hybrid", "rag", "selective_accuracy", common=True).diff)),
-    ("Hybrid: up to date without retraining (v2 accuracy vs the stale ft)", lk.verdict(hyb_v2, ft_v1w).text,
-     str(lk.verdict(hyb_v2, ft_v1w).diff)),
+    claimed("Hybrid: more accurate than RAG", "hybrid", "rag", "accuracy"),
+    claimed("Hybrid: confidently wrong less often than RAG", "hybrid", "rag", "confidently_wrong",
+            higher_is_better=False),
+    claimed("Hybrid: right more often than RAG on the questions both answered (selective accuracy)", "hybrid", "rag",
+            "selective_accuracy", common=True),
+    ("Hybrid: up to date without retraining (v2 accuracy vs the stale ft)", fresh_v.text, str(fresh_v.diff)),
 ]
 verdicts = pd.DataFrame(claims, columns=["claim (seed article)", "verdict", "measured"]).set_index("claim (seed article)")
 verdicts
