@@ -206,8 +206,10 @@ def artifact_dir(kind: str, key: dict) -> Path:
     import hashlib
     import json
 
+    from .checkpoint import recover
+
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    path = cache_dir() / kind / digest
+    path = recover(cache_dir() / kind / digest)  # before mkdir: an empty new folder would hide a crash's old one
     path.mkdir(parents=True, exist_ok=True)
     return path
 

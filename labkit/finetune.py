@@ -32,6 +32,7 @@ from .checkpoint import (
     load_checkpoint,
     load_tensors,
     load_trainable,
+    recover,
     save_checkpoint,
     save_tensors,
     trainable_state,
@@ -256,7 +257,7 @@ def finetune(
 
         set_peft_model_state_dict(model, load_file(start), adapter_name=adapter)
     opt = make_optimizer(model, cfg)
-    done, last = ckpt / "final", ckpt / "last"
+    done, last = ckpt / "final", recover(ckpt / "last")  # a crash mid-replace must not lose the checkpoint
     if (done / "result.json").exists():  # a finished run: load its weights, report its numbers
         load_trainable(model, cfg.method, load_tensors(done, "trainable"))
         saved = json.loads((done / "result.json").read_text())

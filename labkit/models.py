@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import torch
 
-from .checkpoint import atomic_dir
+from .checkpoint import atomic_dir, recover
 from .env import auto_dtype, cache_dir, pick_device
 
 __all__ = [
@@ -161,7 +161,7 @@ def prepare_generator(dtype: torch.dtype = torch.float32, verbose: bool = True) 
     """
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    target = generator_cache_path(dtype)
+    target = recover(generator_cache_path(dtype))  # a conversion interrupted mid-replace: the old copy back
     if (target / "model.safetensors").exists():
         return target
     if dtype != torch.float32:
