@@ -120,20 +120,26 @@ def matmul_gflops(
     return 2 * m * k * p / best / 1e9
 
 
-@functools.cache
 def auto_dtype(device_type: str) -> torch.dtype:
     """bf16 where the hardware runs it natively, else fp32; ``$LABKIT_DTYPE`` (``float32``/``bfloat16``) overrides.
 
     On CUDA: bf16 when the GPU supports it. On CPU: bf16 only with native bf16 instructions (AVX-512 BF16
     or AMX); laptops without them emulate bf16 slowly. The choice reads CPU flags, not a timing, so the
     same machine always makes the same choice (and gives the same numbers); notebook 00 measures the
-    speed-up with ``matmul_gflops`` to show the choice is right.
+    speed-up with ``matmul_gflops`` to show the choice is right. ``$LABKIT_DTYPE`` is read on every call
+    (only the hardware probe is cached), so setting it in a running kernel takes effect at once.
 
     Introduced in 00_setup_and_tour.ipynb.
     """
     forced = os.environ.get("LABKIT_DTYPE")
     if forced:
         return getattr(torch, forced)
+    return _hardware_dtype(device_type)
+
+
+@functools.cache  # the hardware does not change while a process runs; the environment can
+def _hardware_dtype(device_type: str) -> torch.dtype:
+    """What ``auto_dtype`` picks without ``$LABKIT_DTYPE``: the device's native fast dtype."""
     if device_type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if cpu_has_bf16() else torch.float32

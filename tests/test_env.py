@@ -36,21 +36,28 @@ def test_pick_device_prefers_cuda_only_when_present(monkeypatch):
 @pytest.mark.parametrize("forced, expected", [("float32", torch.float32), ("bfloat16", torch.bfloat16)])
 def test_dtype_override(monkeypatch, forced, expected):
     monkeypatch.setenv("LABKIT_DTYPE", forced)
-    lenv.auto_dtype.cache_clear()
-    try:
-        assert lenv.auto_dtype("cpu") == expected
-    finally:
-        lenv.auto_dtype.cache_clear()
+    assert lenv.auto_dtype("cpu") == expected
+
+
+def test_auto_dtype_reads_labkit_dtype_on_every_call(monkeypatch):
+    monkeypatch.delenv("LABKIT_DTYPE", raising=False)
+    native = lenv.auto_dtype("cpu")  # the hardware probe is cached from here on
+    monkeypatch.setenv("LABKIT_DTYPE", "bfloat16")
+    assert lenv.auto_dtype("cpu") == torch.bfloat16
+    monkeypatch.setenv("LABKIT_DTYPE", "float32")
+    assert lenv.auto_dtype("cpu") == torch.float32  # no stale bfloat16 from the call before
+    monkeypatch.delenv("LABKIT_DTYPE")
+    assert lenv.auto_dtype("cpu") == native
 
 
 def test_auto_dtype_falls_back_to_fp32_without_native_bf16(monkeypatch):
     monkeypatch.delenv("LABKIT_DTYPE", raising=False)
     monkeypatch.setattr(lenv, "cpu_has_bf16", lambda: False)
-    lenv.auto_dtype.cache_clear()
+    lenv._hardware_dtype.cache_clear()
     try:
         assert lenv.auto_dtype("cpu") == torch.float32
     finally:
-        lenv.auto_dtype.cache_clear()
+        lenv._hardware_dtype.cache_clear()
 
 
 @pytest.mark.parametrize("shape", [None, (64, 32, 8), (8, 256, 64)])
