@@ -54,5 +54,7 @@ notebook: setup
 notebooks: setup
 	for nb in notebooks/[0-9][0-9]_*.py; do $(MAKE) --no-print-directory notebook NB=$$(basename $$nb .py) || exit 1; done
 
+# Remove the converted generator (`make setup` converts it again); `make clean-cache ALL=1` removes the whole
+# labkit cache (indexes, adapters, evaluation records too: the notebooks then rebuild them). Both print what went.
 clean-cache:
-	$(BIN)/python -m labkit clear-cache
+	$(BIN)/python -m labkit clear-cache $(if $(ALL),--all)

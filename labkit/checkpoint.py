@@ -2,8 +2,11 @@
 
 Everything labkit saves (converted models, indexes, adapters, training checkpoints, evaluation
 records) is written under a temporary name and renamed into place: a rename is atomic, so a reader
-finds the old version or the new one, never half of one. Weights and optimizer state are safetensors
-(no pickle), in shards of ~32 MB; the rest is JSON.
+finds the old version or the new one, never half of one. A file is replaced by one rename. A folder
+cannot be renamed over another, so the old one is renamed aside first, the new one in, and only then is
+the old one deleted: whatever step a crash stops at, a complete version is on disk, and ``recover``
+(which every folder write runs first) puts the old one back if the crash fell between the renames.
+Weights and optimizer state are safetensors (no pickle), in shards of ~32 MB; the rest is JSON.
 
 Introduced in 02_finetune.ipynb.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -20,6 +24,8 @@ import torch
 __all__ = [
     "write_atomic",
     "atomic_dir",
+    "replace_dir",
+    "recover",
     "save_tensors",
     "load_tensors",
     "trainable_state",
@@ -32,7 +38,10 @@ SHARD_BYTES = 32 * 2**20  # one safetensors file per ~32 MB: saving serialises a
 
 
 def write_atomic(path: Path | str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
+    """Write ``text`` to ``path`` through a temporary sibling file and one ``os.replace``.
+
+    The temporary name carries the process id (two processes writing the same file never share one) and
+    is removed if the write fails.
 
     >>> import tempfile; p = Path(tempfile.mkdtemp()) / "x.json"; write_atomic(p, "{}"); p.read_text()
     '{}'
@@ -41,9 +50,13 @@ def write_atomic(path: Path | str, text: str) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # a sibling: same file system, so replace is atomic
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)  # readers see the old file or the new one
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 @contextlib.contextmanager
@@ -67,8 +80,51 @@ def atomic_dir(target: Path | str):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
+    replace_dir(tmp, target)
+
+
+def replace_dir(new: Path | str, target: Path | str) -> None:
+    """Put folder ``new`` at ``target``: the old ``target`` is renamed aside, ``new`` renamed in, then
+    the old one deleted. Each step is one rename or a deletion of a copy no longer needed, so after any
+    of them a complete version is on disk; a failure between the renames puts the old one back.
+
+    Introduced in 02_finetune.ipynb.
+    """
+    new, target = Path(new), Path(target)
+    recover(target)  # a stale aside copy from an earlier crash must not be deleted as "old" below
+    old = _aside(target)
+    if target.exists():
+        os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if old.exists():
+            os.replace(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def recover(target: Path | str) -> Path:
+    """Finish what a crash in ``replace_dir`` left: the old folder back at ``target`` if the crash fell
+    between the two renames, a leftover old copy deleted if it fell after them. Returns ``target``.
+
+    Every folder write runs it first; so do the readers that look for a folder before using it
+    (``artifact_dir``, the converted generator, a run's last checkpoint).
+
+    Introduced in 02_finetune.ipynb.
+    """
+    target = Path(target)
+    old = _aside(target)
+    if old.exists():
+        if target.exists():  # the new version is in place: the old one only waited to be deleted
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(old, target)
+    return target
+
+
+def _aside(target: Path) -> Path:
+    return target.with_name(target.name + ".old")
 
 
 def save_tensors(folder: Path, stem: str, tensors: dict) -> None:

@@ -1,5 +1,8 @@
 """The ``labkit`` command (also ``python -m labkit``): ``prepare``, ``clear-cache`` and ``compare``.
 
+``labkit clear-cache`` removes the converted generator (``make setup`` converts it again); ``--all``
+removes the whole labkit cache (indexes, adapters and evaluation records too). Each prints what it removed.
+
 ``labkit compare --docs DIR [--questions FILE] [--out report.html]`` runs base, RAG, a fine-tune and the
 hybrid on a folder of your documents and writes one HTML report. A problem with any input (the folder, the
 questions file, the price sheet, ``--out``, ``--work-dir``) is one line on stderr (exit status 2), found
@@ -42,14 +45,45 @@ def _prepare(args) -> int:
 
 
 def _clear_cache(args) -> int:
+    """Remove the converted generator (default) or, with ``--all``, the whole labkit cache; print what went."""
+    from .env import cache_dir
+
+    folder = cache_dir()
+    targets = [folder] if args.all else _converted_generators()
+    if args.all:
+        _check_removable(folder)
+    removed = [(path, _size_mb(path)) for path in targets if path.exists()]
+    for path, mb in removed:
+        shutil.rmtree(path)
+        print(f"removed {path} ({mb:.0f} MB)")
+    if not removed:
+        print(f"nothing to remove in {folder}")
+    return 0
+
+
+def _converted_generators() -> list:
+    """The converted offline generator's folders, one per dtype (``make setup`` rebuilds them)."""
     import torch
 
     from .models import generator_cache_path
 
-    for dtype in (torch.float32, torch.bfloat16, torch.float16):
-        shutil.rmtree(generator_cache_path(dtype), ignore_errors=True)
-    print(f"removed {generator_cache_path().parent}")
-    return 0
+    return [generator_cache_path(dtype) for dtype in (torch.float32, torch.bfloat16, torch.float16)]
+
+
+def _check_removable(folder) -> None:
+    """Refuse a cache folder whose removal would take more than a cache: home, or one holding the work folder."""
+    from pathlib import Path
+
+    folder, cwd = folder.resolve(), Path.cwd().resolve()
+    if folder == Path.home().resolve() or folder == cwd or folder in cwd.parents:  # "/" is a parent of any cwd
+        raise InputError(f"refusing to remove {folder}: $LABKIT_CACHE points at more than a cache folder")
+
+
+def _size_mb(path) -> float:
+    """MB of the files under ``path``; a linked folder (tests link the converted models) is not followed."""
+    import os
+
+    return sum(os.lstat(os.path.join(d, f)).st_size for d, _, files in os.walk(path) for f in files) / 2**20
 
 
 def _out_folder(out: str) -> None:
@@ -107,7 +141,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="labkit", description="RAG vs Fine-Tuning Lab helper commands.")
     sub = p.add_subparsers(dest="cmd")
     sub.add_parser("prepare", help="convert and cache the offline models (make setup runs it)")
-    sub.add_parser("clear-cache", help="remove the converted generator")
+    c = sub.add_parser("clear-cache", help="remove the converted generator (make setup converts it again)")
+    c.add_argument("--all", action="store_true", help="remove the whole labkit cache (indexes, adapters, records too)")
     c = sub.add_parser("compare", help="base, RAG, fine-tune and hybrid on a folder of your documents")
     c.add_argument("--docs", required=True, help="folder of .md, .txt, .html and .pdf files (read only)")
     c.add_argument("--questions", help=".jsonl or .csv: question, answer (null: unanswerable), aliases")

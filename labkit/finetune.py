@@ -32,11 +32,12 @@ from .checkpoint import (
     load_checkpoint,
     load_tensors,
     load_trainable,
+    recover,
     save_checkpoint,
     save_tensors,
     trainable_state,
 )
-from .env import artifact_dir
+from .env import artifact_dir, module_digest
 from .flops import matmul_peak, train_flops
 from .generate import ContextTooLongError
 from .lora import inject_lora, lora_autocast, lora_layers, save_adapter, shared_peft
@@ -205,8 +206,9 @@ def finetune(
 ) -> TrainResult:
     """Fine-tune ``lm`` on chat examples; resume from the last checkpoint; reuse a finished run.
 
-    The cache folder is keyed by the config, the tokenized data and the base model: re-running the
-    same call continues where an interrupted run stopped, or loads the finished weights instantly.
+    The cache folder is keyed by the config, the tokenized data, the base model and the training code
+    (``lk.module_digest`` of this module): re-running the same call continues where an interrupted run
+    stopped, or loads the finished weights instantly; an edit to the training code trains afresh.
     ``stop_after=k`` stops (after a checkpoint) at step k, to simulate an interruption.
     The trained model is ``result.lm``.
 
@@ -240,14 +242,9 @@ def finetune(
     key = {
         "cfg": asdict(cfg),
         "data": _data_hash(tokenized),
-        "base": lm.source,
-        "name": lm.name,
-        "dtype": str(lm.dtype),
-        "device": lm.device.type,
-        "v": 4,
-    }  # v: bump when training changes (3: LoRA matmuls under autocast; 4: shared prompt packed once)
-    if cfg.method == "full":
-        key["optimizer"] = "adafactor-in-backward"  # no global clip since then: older full runs differ
+        "base": lm.fingerprint(),  # which weights, dtype and device: no machine path, so a moved cache is reused
+        "code": module_digest(__name__),  # the training code: this loop and every labkit module it imports
+    }
     start = _initial_adapter(init_from, cfg)
     if start is not None:
         key["init"] = hashlib.sha256(start.read_bytes()).hexdigest()[:16]
@@ -260,11 +257,11 @@ def finetune(
 
         set_peft_model_state_dict(model, load_file(start), adapter_name=adapter)
     opt = make_optimizer(model, cfg)
-    done, last = ckpt / "final", ckpt / "last"
+    done, last = ckpt / "final", recover(ckpt / "last")  # a crash mid-replace must not lose the checkpoint
     if (done / "result.json").exists():  # a finished run: load its weights, report its numbers
         load_trainable(model, cfg.method, load_tensors(done, "trainable"))
         saved = json.loads((done / "result.json").read_text())
-        saved.update(reused=True)
+        saved.update(reused=True, ckpt_dir=str(ckpt))  # where it lies now: the cache may have moved since
         return TrainResult(**saved, lm=_finish(lm, model))
     state = {
         "step": 0,

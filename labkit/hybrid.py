@@ -232,7 +232,8 @@ def train_raft(lm, examples: list[RAFTExample], ft_cfg=None, progress: bool = Tr
     """Fine-tune ``lm`` on RAFT examples with the fine-tune module's trainer (LoRA by default).
 
     A thin adapter: RAFT examples become ``lk.Example`` chats; ``lk.finetune`` does the training and
-    caches the adapter under ``lk.artifact_dir`` keyed by the data and the config, so a rerun reloads it.
+    caches the adapter under ``lk.artifact_dir`` keyed by the data, the config and the training code, so a
+    rerun reloads it.
     ``adapter`` names the LoRA adapter (see ``lk.finetune``: it may join others on a shared base).
 
     >>> res = train_raft(lm, make_raft_examples(train_qa, index), lk.FinetuneConfig(epochs=1))  # doctest: +SKIP

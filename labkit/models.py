@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import torch
 
-from .checkpoint import atomic_dir
+from .checkpoint import atomic_dir, recover
 from .env import auto_dtype, cache_dir, pick_device
 
 __all__ = [
@@ -49,7 +49,7 @@ class LM:
     model: torch.nn.Module
     tokenizer: object
     name: str  # what was asked for: an id, a folder, or the offline default's name
-    source: str  # where the weights came from (a folder), for the run record
+    source: str  # which weights, on any machine: a hub id, the offline package's pin, a folder's content digest
     adapter: str | None = None  # the LoRA adapter this view answers with; None: the base model alone
 
     @property
@@ -67,7 +67,8 @@ class LM:
 
     def fingerprint(self) -> dict:
         """What decides this view's answers: weights (as loaded, or changed by a full fine-tune), the
-        adapter's own tensors, dtype and device. Part of every cached evaluation's key.
+        adapter's own tensors, dtype and device. Part of every cached evaluation's key: no machine path
+        (``source`` names the weights, not where they lie), so a moved or copied cache is reused.
         """
         fp = {
             "source": self.source,
@@ -160,7 +161,7 @@ def prepare_generator(dtype: torch.dtype = torch.float32, verbose: bool = True) 
     """
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    target = generator_cache_path(dtype)
+    target = recover(generator_cache_path(dtype))  # a conversion interrupted mid-replace: the old copy back
     if (target / "model.safetensors").exists():
         return target
     if dtype != torch.float32:
@@ -185,11 +186,51 @@ def prepare_generator(dtype: torch.dtype = torch.float32, verbose: bool = True) 
     return target
 
 
-def _resolve_generator(name: str | None, dtype: torch.dtype) -> tuple[str, str]:
-    """Map a name to (display name, path or hub id)."""
-    if name in (None, OFFLINE_GENERATOR):
-        return OFFLINE_GENERATOR, str(prepare_generator(dtype))
-    return name, name
+def _resolve_generator(name: str | None, dtype: torch.dtype) -> tuple[str, str, str]:
+    """Map a name to (display name, path or hub id to load from, the weights' machine-independent source)."""
+    if name in (None, OFFLINE_GENERATOR):  # the converted copy is a function of the pinned GGUF (and dtype)
+        return OFFLINE_GENERATOR, str(prepare_generator(dtype)), f"{installed(SMOLLM_PIN)}:{SMOLLM_GGUF}"
+    return name, name, source_id(name)
+
+
+def source_id(source: str | Path) -> str:
+    """What names the weights at ``source`` on every machine: a hub id as given; a local folder or file by
+    its files' relative names, sizes and sha256 (the folder's own path is this machine's, and cache keys
+    must not hold it: the same weights copied elsewhere keep their key).
+
+    >>> source_id("HuggingFaceTB/SmolLM2-360M-Instruct")
+    'HuggingFaceTB/SmolLM2-360M-Instruct'
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    import hashlib
+
+    path = Path(source).expanduser()
+    if not path.exists():
+        return str(source)
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.relative_to(path.parent if f == path else path)}\0{f.stat().st_size}\0".encode())
+        with f.open("rb") as fh:
+            while block := fh.read(2**20):
+                h.update(block)
+    return f"sha256:{h.hexdigest()[:16]}"
+
+
+def installed(pin: str) -> str:
+    """``name==version`` of the installed distribution ``pin`` names: what an offline model's weights are."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    name = pin.split("==")[0]
+    try:
+        return f"{name}=={version(name)}"
+    except PackageNotFoundError:  # found on the path without metadata (e.g. vendored): trust the pin
+        return pin
+
+
+def _hidden(file: Path, root: Path) -> bool:  # e.g. .cache/ left by huggingface_hub: not weights
+    return any(part.startswith(".") for part in file.relative_to(root).parts)
 
 
 def _hub_kwargs(source: str, timeout_s: float = 2.0) -> dict:
@@ -234,12 +275,12 @@ def load_generator(name: str | None = None, device: str | None = None, dtype: to
 
     dev = pick_device(device)
     dtype = getattr(torch, dtype) if isinstance(dtype, str) else (dtype or auto_dtype(dev.type))
-    shown, source = _resolve_generator(name, dtype)
-    hub = _hub_kwargs(source)
+    shown, where, source = _resolve_generator(name, dtype)
+    hub = _hub_kwargs(where)
     try:
-        tok = AutoTokenizer.from_pretrained(source, trust_remote_code=False, **hub)
+        tok = AutoTokenizer.from_pretrained(where, trust_remote_code=False, **hub)
         model = AutoModelForCausalLM.from_pretrained(
-            source, dtype=dtype, use_safetensors=True, trust_remote_code=False, **hub
+            where, dtype=dtype, use_safetensors=True, trust_remote_code=False, **hub
         )
     except (OSError, ValueError) as err:
         raise ModelNotFoundError(

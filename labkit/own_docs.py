@@ -199,16 +199,17 @@ def _scored(mine: list | None, cfg: CompareConfig) -> list | None:
 
 
 def _digest(folder: Folder, cfg: CompareConfig, lm, embedder) -> dict:
-    """The stages' key: the documents' text, the questions file, the settings, the models and labkit's code."""
+    """The stages' key: the documents' text, the questions file, the settings, the models and the code of
+    this module and what it imports (an edit to the report or the cost model keeps the finished stages)."""
     h = hashlib.sha256()
     for d in folder.docs:
         h.update(f"{d.id}\0{d.title}\0{d.text}\0".encode())
     q = hashlib.sha256(Path(cfg.questions).read_bytes()).hexdigest()[:16] if cfg.questions else None
-    from .env import code_digest
+    from .env import module_digest
 
     models = {"lm": lm.fingerprint(), "embedder": embedder.fingerprint()}
     return {"docs": h.hexdigest()[:16], "questions": q, "corpus": cfg.corpus_name, "n": cfg.n_generated,
-            "seed": cfg.seed, **models, "code": code_digest()}  # fmt: skip
+            "seed": cfg.seed, **models, "code": module_digest(__name__)}  # fmt: skip
 
 
 def _split(generated: list, mine: list | None, seed: int) -> Split:

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Protocol, runtime_checkable
 
 from .data import QARecord
-from .env import artifact_dir, code_digest
+from .env import artifact_dir, code_digest, module_digest
 from .evaluate import Record, score
 from .generate import ContextTooLongError, chat_generate
 
@@ -48,8 +48,10 @@ __all__ = [
     "run_approach",
     "latency_batch1",
     "check_question_fits",
+    "records_code",
 ]
 
+HARNESS = ("protocol", "evaluate")  # asking and scoring: code every record depends on
 PHRASINGS = ("question", "train", "heldout")
 TRAIN_WORDINGS = ("question", "train")  # what a fine-tune may train on
 EVAL_WORDING = "heldout"  # what every approach is scored on
@@ -294,6 +296,47 @@ def _check_approach(approach) -> None:
         )
 
 
+def records_code(approach, folder=None) -> str:
+    """The code digest in ``approach``'s records' key: the harness, the scoring and the approach's own code.
+
+    Its own code: the labkit modules of its class and of the labkit objects it holds (its LM, retriever,
+    reader layout ...), each with every labkit module it imports (``lk.module_closure``). An edit
+    elsewhere (a plot, the cost model, the CLI) keeps its records. An approach whose class, or one of
+    whose parts, is defined outside labkit (a notebook, a script) may call anything in labkit: all of
+    labkit's code keys it. ``folder``: the modules' folder (default: labkit's; a test passes a copy).
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    own = _labkit_modules(approach)
+    if own is None:
+        return code_digest(folder)
+    return module_digest(*HARNESS, *sorted(own), folder=folder)
+
+
+def _labkit_modules(approach) -> set[str] | None:
+    """Modules of ``approach``'s class and of the labkit objects reachable through its attributes and
+    containers; None when its class is not labkit's or a part's class was defined in ``__main__``."""
+    if not type(approach).__module__.startswith("labkit."):
+        return None
+    found, seen, todo = set(), set(), [approach]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        module = type(obj).__module__
+        if isinstance(obj, (list, tuple, set, frozenset)):
+            todo += list(obj)
+        elif isinstance(obj, dict):
+            todo += list(obj.values())
+        elif module == "__main__":  # notebook code: which labkit code it calls is not known
+            return None
+        elif module.startswith("labkit."):  # library objects (torch, faiss, tokenizers) are not followed
+            found.add(module.removeprefix("labkit."))
+            todo += list(getattr(obj, "__dict__", {}).values())
+    return found
+
+
 def run_approach(
     approach: Approach,
     qa: list[QARecord],
@@ -305,8 +348,9 @@ def run_approach(
     """Ask ``approach`` every question of ``qa`` in one wording and score each answer into a ``Record``.
 
     The one run harness. Results are cached under a key made of the approach's fingerprint, the
-    questions asked, the version and labkit's own code, so a notebook that asks again what an earlier
-    notebook asked gets the identical records back in milliseconds (times included, as measured then).
+    questions asked, the version and the code they depend on (``records_code``), so a notebook that asks
+    again what an earlier notebook asked gets the identical records back in milliseconds (times included,
+    as measured then).
 
     >>> recs = run_approach(ClosedBook(lm), split.test)            # doctest: +SKIP
     >>> lk.summarize(recs)                                          # doctest: +SKIP
@@ -324,7 +368,7 @@ def run_approach(
         "name": approach.name,
         "version": version,
         "asked": [(rec.id, q) for rec, q in pairs],
-        "code": code_digest(),
+        "code": records_code(approach),
     }
     path = artifact_dir("eval", key) / "records.json" if cache else None
     if path is not None and path.exists():

