@@ -28,6 +28,7 @@ from .optim import *
 from .finetune import *
 from .hybrid import *
 from .side_by_side import *
+from .claims import *
 from .cost import *
 from .prices import *
 from .workbook import *
