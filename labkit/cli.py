@@ -116,7 +116,7 @@ def _checked(cfg):
 def _compare(args) -> int:
     from .env import setup
     from .own_docs import CompareConfig, compare_documents
-    from .own_docs_report import write_report
+    from .own_docs_report import report_prices, write_report
 
     # Every input problem surfaces here, before a model loads, and the same way with --check or without.
     cfg = CompareConfig(docs=args.docs, questions=args.questions, out=args.out, corpus=args.corpus,
@@ -131,7 +131,7 @@ def _compare(args) -> int:
     t0 = time.perf_counter()
     setup(seed=0)
     res = compare_documents(cfg, progress=not args.quiet, inputs=(folder, questions))  # read once
-    path = write_report(res)
+    path = write_report(res, cm=report_prices(args.managed_vector_db))
     print(res.table.to_string(), file=sys.stderr)
     print(f"report written to {path} ({time.perf_counter() - t0:.0f} s)")
     return 0
@@ -149,6 +149,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default="report.html", help="the HTML report to write (default: report.html)")
     c.add_argument("--corpus", help="the corpus's name in prompts (default: the folder's name)")
     c.add_argument("--work-dir", help="where finished stages are kept (default: the labkit cache)")
+    c.add_argument("--managed-vector-db", action="store_true",
+                   help="price a managed vector database at the price sheet's monthly minimum "
+                        "(default: the index in the serving process, no hosting fee)")  # fmt: skip
     c.add_argument("--quiet", action="store_true", help="no progress bars")
     c.add_argument("--check", action="store_true", help="only read the folder and the questions, report, stop")
     return p

@@ -20,7 +20,7 @@ from pathlib import Path
 from .cost import Usage, cheapest, cost_over_time, cost_profiles
 from .evaluate import rates
 
-__all__ = ["REPORT_METRICS", "REPORT_USAGE", "machine_name", "render_report", "write_report"]
+__all__ = ["REPORT_METRICS", "REPORT_USAGE", "machine_name", "report_prices", "render_report", "write_report"]
 
 REPORT_METRICS = ("accuracy", "confidently_wrong", "over_abstention", "correct_abstention", "hallucination")
 REPORT_USAGE = Usage(queries_per_month=1000, updates_per_month=1, months=24)  # the projection's deployment
@@ -63,8 +63,26 @@ def _examples(res, approaches: list[str], n: int = 8) -> list[dict]:
     return out
 
 
+def report_prices(managed_vector_db: bool = False):
+    """The ``CostModel`` a report prices with: the price sheet, with the index held in the serving process
+    (no hosting fee) unless ``managed_vector_db``, then at the sheet's monthly minimum.
+
+    A folder of a few dozen pages fits in memory many times over; a managed database's monthly minimum
+    would be most of RAG's bill (1,200 USD over 24 months against cents for the fine-tune on 15 pages).
+
+    >>> report_prices().vector_db_usd_per_month, report_prices(True).vector_db_usd_per_month > 0
+    (0, True)
+
+    Introduced in 06_your_own_documents.ipynb.
+    """
+    from .prices import load_prices
+
+    return load_prices() if managed_vector_db else load_prices(vector_db_usd_per_month=0)
+
+
 def render_report(res, cm=None) -> str:
-    """The report's HTML for a ``lk.Comparison``; ``cm`` is the price sheet (default ``lk.load_prices()``).
+    """The report's HTML for a ``lk.Comparison``; ``cm`` is the price sheet (default ``report_prices()``:
+    the index in the serving process).
 
     Introduced in 06_your_own_documents.ipynb.
     """
@@ -72,10 +90,9 @@ def render_report(res, cm=None) -> str:
     import matplotlib.pyplot as plt
 
     from . import __version__
-    from .prices import load_prices
     from .report import plot_rates
 
-    cm = cm or load_prices()
+    cm = cm or report_prices()
     approaches = list(dict.fromkeys(r.approach for r in res.records))
     results = []
     for a in approaches:
@@ -88,7 +105,8 @@ def render_report(res, cm=None) -> str:
     profiles = cost_profiles(res.records, res.upfront_s, res.upfront_s, {a: a in ("rag", "hybrid") for a in approaches})
     curve = cost_over_time(profiles, REPORT_USAGE, cm)
     fig, ax = plt.subplots(figsize=(6, 3))
-    curve.plot(ax=ax, ylabel="cumulative USD", title="cost over time")
+    curve.plot(ax=ax, ylabel="cumulative USD (log)", title="cost over time")
+    ax.set_yscale("symlog", linthresh=0.01)  # one approach can cost 1000x another: keep every line visible
     cost_png = _png(fig)
     u = REPORT_USAGE
     test = list(res.split.test)
@@ -104,6 +122,9 @@ def render_report(res, cm=None) -> str:
         claims=[{"claim": c, "verdict": v.text, "diff": str(v.diff)} for c, v in res.verdicts],
         usage=f"{u.queries_per_month:,.0f} questions a month, {u.updates_per_month:g} document update a month "
               f"(re-index for RAG and the hybrid, retraining for the fine-tune)",
+        hosting=(f"a managed vector database at {cm.vector_db_usd_per_month:g} USD a month for RAG and the hybrid"
+                 if cm.vector_db_usd_per_month else "the index held in the serving process (no hosting fee; "
+                 "labkit compare --managed-vector-db prices a managed vector database)"),
         upfront=[(a, f"{s:.1f}") for a, s in res.upfront_s.items()], months=u.months,
         cheapest=cheapest(profiles, u, cm), cost_cols=list(curve.columns),
         cost_rows=[{"month": m, "cells": [f"{v:.4f}" for v in curve.loc[m]]} for m in (0, 1, 6, 12, u.months)],

@@ -229,6 +229,16 @@ def test_bare_labkit_prints_the_help_and_prepares_nothing(capsys, no_models):
     assert err.startswith("usage: labkit") and "prepare" in err and "compare" in err
 
 
+@pytest.mark.parametrize("flag, managed", [([], False), (["--managed-vector-db"], True)])
+def test_the_report_prices_the_index_in_process_unless_asked(flag, managed):
+    from labkit.cli import _parser
+
+    args = _parser().parse_args(["compare", "--docs", "d", *flag])
+    assert args.managed_vector_db is managed
+    fee = lk.report_prices(args.managed_vector_db).vector_db_usd_per_month
+    assert (fee > 0) is managed and fee in (0, lk.load_prices().vector_db_usd_per_month)
+
+
 def test_input_errors_are_one_family():
     from labkit.cli import InputError
 
@@ -272,6 +282,9 @@ def test_compare_runs_resumes_and_escapes_on_a_tiny_model(tmp_path, cache, embed
     assert "Evil &lt;script&gt;" not in html or "<script>alert" not in html
     assert "photo.jpg" in html and "unsupported" in html and 'id="results"' in html
     assert "http://" not in html and "https://" not in html  # self-contained: nothing to fetch
+    assert "no hosting fee" in html  # the index in the serving process unless the user picks a managed database
+    managed = lk.render_report(res, cm=lk.report_prices(managed_vector_db=True))
+    assert "managed vector database at" in managed and "no hosting fee" not in managed
 
 
 @pytest.mark.slow
