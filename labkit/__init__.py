@@ -5,6 +5,7 @@ public names in ``__all__``; they are all here, as ``lk.<name>``. Each function'
 notebook that introduces it; the README's Layout section says what lives in which module.
 """
 
+from .files import *
 from .data import *
 from .memory import *
 from .env import *
