@@ -18,6 +18,7 @@ from .extractive import *
 from .generate import *
 from .protocol import *
 from .chunking import *
+from .ann import *
 from .retrieval import *
 from .retrieval_eval import *
 from .rag import *
