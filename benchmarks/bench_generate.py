@@ -59,7 +59,7 @@ def workloads(n: int, lm, embedder) -> dict[str, tuple[list, str]]:
     ask = sorted(random.Random(0).sample(answerable, 32), key=lambda q: q.id)
     ask += sorted(random.Random(1).sample(unanswerable, 12), key=lambda q: q.id)
     questions = [q.question for q in ask][:n]
-    chunks = lk.chunk_corpus(lk.load_kb("v1"), lk.ChunkConfig(size=60, overlap=15))
+    chunks = lk.chunk_corpus(lk.load_kb("v1"), lk.CHUNKS)
     index = lk.HybridIndex(
         lk.DenseIndex.build(chunks, embedder, kind="flat", cache=False), lk.BM25Index(chunks), depth=20
     )

@@ -19,14 +19,18 @@ import importlib.util
 import json
 import re
 import sys
+import types
 from pathlib import Path
 
 
 def _labkit_data():
-    """labkit/data.py itself (standard library only), without importing the labkit package (torch)."""
-    path = Path(__file__).resolve().parent.parent / "labkit" / "data.py"
-    spec = importlib.util.spec_from_file_location("labkit_data", path)
-    module = sys.modules["labkit_data"] = importlib.util.module_from_spec(spec)  # dataclasses look it up
+    """labkit/data.py itself (standard library only, like labkit/files.py that it imports), without importing
+    the labkit package (torch): an empty package over labkit's folder lets ``from .files import`` resolve."""
+    folder = Path(__file__).resolve().parent.parent / "labkit"
+    package = sys.modules["labkit_data_only"] = types.ModuleType("labkit_data_only")
+    package.__path__ = [str(folder)]
+    spec = importlib.util.spec_from_file_location("labkit_data_only.data", folder / "data.py")
+    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)  # dataclasses look it up
     spec.loader.exec_module(module)
     return module
 

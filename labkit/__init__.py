@@ -5,6 +5,7 @@ public names in ``__all__``; they are all here, as ``lk.<name>``. Each function'
 notebook that introduces it; the README's Layout section says what lives in which module.
 """
 
+from .files import *
 from .data import *
 from .memory import *
 from .env import *
@@ -17,6 +18,7 @@ from .extractive import *
 from .generate import *
 from .protocol import *
 from .chunking import *
+from .ann import *
 from .retrieval import *
 from .retrieval_eval import *
 from .rag import *

@@ -21,7 +21,7 @@ import time
 import warnings
 from pathlib import Path
 
-from .data import LabkitInputError
+from .files import LabkitInputError
 
 __all__: list[str] = []  # a command, not library functions: nothing joins the lk namespace
 

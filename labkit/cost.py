@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .generate import BATCH_SIZE
+
 __all__ = [
     "CostModel",
     "upfront_cost",
@@ -49,10 +51,10 @@ class CostModel:
     # machine like the one this lab runs on. Put your own price here.
     machine_usd_per_hour: float = 0.0864
     # The batch size the measured seconds per query come from: every approach in the workbook generates
-    # 8 answers at a time (lk.ClosedBook, lk.RAGConfig, lk.HybridPipeline), and a record's times are its
-    # batch's time divided by 8. So a query costs the machine time it takes when served 8 at a time;
-    # served one at a time (batch-1 latency) it would cost more. Stated here, used by cost_table's label.
-    batch_size: int = 8
+    # lk.BATCH_SIZE (8) answers at a time (lk.ClosedBook, lk.RAGConfig, lk.HybridPipeline), and a record's
+    # times are its batch's time divided by it. So a query costs the machine time it takes when served 8 at
+    # a time; served one at a time (batch-1 latency) it would cost more. Used by cost_table's label.
+    batch_size: int = BATCH_SIZE
     # Optional, a clearly labelled assumption: a hosted LLM API billed per million tokens instead of
     # our own machine. None = self-hosted (the default; the lab runs everything locally).
     api_usd_per_m_prompt_tokens: float | None = None  # USD per 1e6 prompt (input) tokens

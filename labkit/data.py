@@ -9,18 +9,17 @@ Introduced in 00_setup_and_tour.ipynb.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .files import DataError, check_unique, front_matter, read_jsonl, read_user_text, where
+
 __all__ = [
     "ABSTENTION",
     "WORKBOOK_CORPUS",
     "abstention_sentence",
-    "LabkitInputError",
-    "DataError",
     "Document",
     "QARecord",
     "StyleCheck",
@@ -29,7 +28,6 @@ __all__ = [
     "doc_tags",
     "load_kb",
     "load_qa",
-    "read_user_text",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent  # here, not from env: this module needs no torch
@@ -53,31 +51,6 @@ def abstention_sentence(corpus: str) -> str:
 
 
 ABSTENTION = abstention_sentence(WORKBOOK_CORPUS)  # the workbook's house answer when its docs are silent
-
-
-class LabkitInputError(ValueError):
-    """Something the user gave (a file, a folder, an option) cannot be used; the message names it and says what
-    to do. The base of ``DataError``, ``IngestError`` and ``PriceSheetError``: ``labkit compare`` turns any of
-    them into one line and exit status 2. A ``ValueError``, so ``except ValueError`` still catches them.
-
-    Introduced in 06_your_own_documents.ipynb.
-    """
-
-
-class DataError(LabkitInputError):
-    """A malformed data file: the message names the file, line and field, and what to do."""
-
-
-def read_user_text(path: Path, missing: str, error: type[ValueError] = DataError) -> str:
-    """A file the user gave, as UTF-8 text (a BOM is dropped). A missing or non-UTF-8 file raises ``error``
-    naming the file; ``missing`` says what to do when it does not exist. Introduced in 05_cost_and_scale.ipynb.
-    """
-    try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise error(f"{path}: {missing}") from None
-    except UnicodeDecodeError as e:
-        raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); save it as UTF-8.") from None
 
 
 def data_dir() -> Path:
@@ -104,37 +77,35 @@ def parse_document(path: Path) -> Document:
 
     Introduced in 00_setup_and_tour.ipynb.
     """
-    lines = path.read_text(encoding="utf-8").splitlines()
-    if not lines or lines[0].strip() != "---":
+    fm = front_matter(read_user_text(path))
+    if fm.found == "no":
         raise DataError(
-            f"{path}:1: missing front matter: the file must start with a '---' line, then "
+            f"{where(path, 1)}: missing front matter: the file must start with a '---' line, then "
             f"'id:', 'title:', 'type:' lines and a closing '---'."
         )
-    try:
-        close = lines.index("---", 1)
-    except ValueError:
-        raise DataError(f"{path}:1: front matter is not closed: add a '---' line after 'type:'.") from None
-    meta = {}
-    for lineno, line in enumerate(lines[1:close], start=2):
-        key, sep, value = line.partition(":")
-        if not sep or key.strip() not in ("id", "title", "type"):
-            raise DataError(
-                f"{path}:{lineno}: field {key.strip()!r}: front matter allows only "
-                f"'id: ...', 'title: ...', 'type: ...' lines."
-            )
-        meta[key.strip()] = value.strip()
+    if fm.found == "open":
+        raise DataError(f"{where(path, 1)}: front matter is not closed: add a '---' line after 'type:'.")
+    bad = fm.loose[:1] + [(line, key) for key, (line, _) in fm.fields.items() if key not in ("id", "title", "type")]
+    for lineno, key in sorted(bad)[:1]:
+        raise DataError(
+            f"{where(path, lineno, key)}: front matter allows only 'id: ...', 'title: ...', 'type: ...' lines."
+        )
+    meta = {key: value for key, (_, value) in fm.fields.items()}
     for key in ("id", "title", "type"):
         if not meta.get(key):
-            raise DataError(f"{path}:{close + 1}: field {key!r} is missing or empty in the front matter.")
+            raise DataError(f"{where(path, fm.body_line - 1, key)}: missing or empty in the front matter; add it.")
     if meta["id"] != path.stem:
         raise DataError(
-            f"{path}:2: field 'id' is {meta['id']!r} but the file is named {path.name!r}: rename one so they match."
+            f"{where(path, fm.fields['id'][0], 'id')}: is {meta['id']!r} but the file is named {path.name!r}: "
+            "rename one so they match."
         )
     if meta["type"] not in DOC_TYPES:
-        raise DataError(f"{path}:4: field 'type' is {meta['type']!r}; use one of {sorted(DOC_TYPES)}.")
-    body = "\n".join(lines[close + 1 :]).strip()
+        raise DataError(
+            f"{where(path, fm.fields['type'][0], 'type')}: is {meta['type']!r}; use one of {sorted(DOC_TYPES)}."
+        )
+    body = fm.body.strip()
     if not body:
-        raise DataError(f"{path}:{close + 2}: the document has no text after its front matter.")
+        raise DataError(f"{where(path, fm.body_line)}: the document has no text after its front matter; add some.")
     return Document(id=meta["id"], title=meta["title"], type=meta["type"], text=body, path=str(path))
 
 
@@ -221,10 +192,10 @@ _SCHEMA = {  # field -> (kind, may be null), in the order data/make_kb.py writes
 QA_FIELDS = tuple(_SCHEMA)  # a QA record's fields, in file order
 
 
-def _check_field(obj: dict, key: str, where: str) -> None:
+def _check_field(obj: dict, key: str, path, line: int | None) -> None:
     kind, nullable = _SCHEMA[key]
     if key not in obj:
-        raise DataError(f"{where}: field {key!r} is missing; every record needs {sorted(_SCHEMA)}.")
+        raise DataError(f"{where(path, line, key)}: missing; every record needs {sorted(_SCHEMA)}.")
     value = obj[key]
     if value is None and nullable:
         return
@@ -234,36 +205,29 @@ def _check_field(obj: dict, key: str, where: str) -> None:
         _LIST: lambda v: isinstance(v, list) and all(isinstance(x, str) and x.strip() for x in v),
     }[kind]
     if not ok(value):
-        raise DataError(f"{where}: field {key!r} must be {kind}{' or null' if nullable else ''}, got {value!r}.")
+        raise DataError(f"{where(path, line, key)}: must be {kind}{' or null' if nullable else ''}, got {value!r}.")
 
 
-def parse_qa_line(line: str, where: str) -> QARecord:
-    """Validate one JSON line of the QA set. ``where`` is ``file:line`` for error messages.
+def parse_qa_record(obj: dict, path, line: int | None = None) -> QARecord:
+    """Validate one record (a JSON line's object) of the QA set; errors name ``path``, ``line`` and the field.
 
     Introduced in 00_setup_and_tour.ipynb.
     """
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as err:
-        raise DataError(f"{where}: not valid JSON ({err.msg} at column {err.colno}).") from None
-    if not isinstance(obj, dict):
-        raise DataError(f"{where}: a record must be a JSON object, got {type(obj).__name__}.")
     unknown = set(obj) - set(_SCHEMA)
     if unknown:
-        raise DataError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(_SCHEMA)}.")
+        raise DataError(f"{where(path, line)}: unknown field(s) {sorted(unknown)}; allowed: {sorted(_SCHEMA)}.")
     for key in _SCHEMA:
-        _check_field(obj, key, where)
+        _check_field(obj, key, path, line)
     for flag, ans, docs in (("answerable", "answer", "doc_ids"), ("answerable_v2", "answer_v2", "doc_ids_v2")):
         if obj[flag] and (obj[ans] is None or not obj[docs]):
             raise DataError(
-                f"{where}: field {ans!r}: a record with {flag}=true needs an answer and at least one id in {docs!r}."
+                f"{where(path, line, ans)}: a record with {flag}=true needs an answer and at least one id in {docs!r}."
             )
         if not obj[flag] and obj[ans] is not None:
-            raise DataError(f"{where}: field {ans!r} must be null when {flag} is false.")
-    if len(obj["paraphrases_heldout"]) < 1 or len(obj["paraphrases_train"]) < 1:
-        raise DataError(
-            f"{where}: fields 'paraphrases_train' and 'paraphrases_heldout' need at least one phrasing each."
-        )
+            raise DataError(f"{where(path, line, ans)}: must be null when {flag} is false.")
+    for key in ("paraphrases_train", "paraphrases_heldout"):
+        if not obj[key]:
+            raise DataError(f"{where(path, line, key)}: needs at least one phrasing.")
     return QARecord(**{k: tuple(v) if isinstance(v, list) else v for k, v in obj.items()})
 
 
@@ -277,19 +241,11 @@ def load_qa(path: Path | str | None = None) -> list[QARecord]:
     Introduced in 00_setup_and_tour.ipynb.
     """
     path = Path(path) if path is not None else data_dir() / "qa.jsonl"
-    if not path.exists():
-        raise DataError(f"{path}: QA file not found; run `python data/make_kb.py` to build it.")
-    records, seen = [], {}
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        rec = parse_qa_line(line, f"{path}:{lineno}")
-        if rec.id in seen:
-            raise DataError(f"{path}:{lineno}: field 'id': {rec.id!r} already used on line {seen[rec.id]}.")
-        seen[rec.id] = lineno
-        records.append(rec)
+    rows = read_jsonl(path, "QA file not found; run `python data/make_kb.py` to build it.")
+    records = [parse_qa_record(obj, path, line) for line, obj in rows]
+    check_unique(path, [(line, rec.id) for (line, _), rec in zip(rows, records)])
     if not records:
-        raise DataError(f"{path}: the QA file has no records.")
+        raise DataError(f"{path}: the QA file has no records; run `python data/make_kb.py` to build it.")
     return records
 
 

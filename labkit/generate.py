@@ -15,7 +15,12 @@ from .lora import adapter_scope
 from .memory import trim_heap
 from .models import LM
 
-__all__ = ["ContextTooLongError", "Generation", "FirstTokenBias", "chat_generate"]
+__all__ = ["BATCH_SIZE", "ContextTooLongError", "Generation", "FirstTokenBias", "chat_generate"]
+
+# Prompts decoded together, for every approach in the workbook (lk.ClosedBook, lk.RAGConfig, lk.HybridPipeline),
+# so their throughput and cost compare like for like; lk.CostModel.batch_size reads it too, since a record's
+# seconds per query are its batch's time divided by this.
+BATCH_SIZE = 8
 
 
 class ContextTooLongError(ValueError):
@@ -193,7 +198,7 @@ def chat_generate(
     lm: LM,
     prompts: list[str | list[Message]],
     max_new_tokens: int = 48,
-    batch_size: int = 8,
+    batch_size: int = BATCH_SIZE,
     system: str | None = None,
     sources: list[list[str]] | None = None,
     first_bias: dict[int, float] | None = None,

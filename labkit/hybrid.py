@@ -14,16 +14,15 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .chunking import ChunkConfig
 from .data import WORKBOOK_CORPUS, QARecord, abstention_sentence, doc_tags
 from .evaluate import contains_gold
+from .generate import BATCH_SIZE
 from .protocol import TRAIN_WORDINGS, wordings
 from .rag import RAGConfig, RAGPipeline, build_prompt
 
 __all__ = [
     "HYBRID_SYSTEM",
     "hybrid_system",
-    "HYBRID_CHUNKS",
     "RAFTConfig",
     "RAFTExample",
     "oracle_chunk",
@@ -54,9 +53,6 @@ def hybrid_system(corpus: str) -> str:
 
 
 HYBRID_SYSTEM = hybrid_system(WORKBOOK_CORPUS)  # the workbook's own
-# Passages of 60 words keep a 3-passage prompt near 300 tokens: RAFT trains on whole prompts, so the
-# passage length sets the training cost on a CPU (notebook 01's RAG chunks are longer).
-HYBRID_CHUNKS = ChunkConfig(size=60, overlap=15)
 DISTRACTOR_KINDS = ("retrieved", "random")
 
 
@@ -268,7 +264,7 @@ class HybridPipeline:
         retriever,
         top_k: int = 3,
         max_new_tokens: int = 32,
-        batch_size: int = 8,
+        batch_size: int = BATCH_SIZE,
         name: str = "hybrid",
         corpus: str = WORKBOOK_CORPUS,
         decline_bias: float = 0.0,

@@ -13,18 +13,17 @@ Introduced in 06_your_own_documents.ipynb.
 
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .data import Document, LabkitInputError
+from .data import Document
+from .files import LabkitInputError, front_matter, read_user_text
 
 __all__ = ["IngestError", "Skipped", "Folder", "SUPPORTED", "MAX_FILE_MB", "load_folder", "doc_id_for"]
 
 SUPPORTED = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html", ".htm": "html", ".pdf": "pdf"}
 MAX_FILE_MB = 50  # larger files are skipped with a reason: split them first
-_READ_BLOCK = 1 << 20  # text files are decoded 1 MiB at a time
 
 
 class IngestError(LabkitInputError):
@@ -64,30 +63,7 @@ def doc_id_for(relative: str) -> str:
 
 
 def _read_text(path: Path) -> str:
-    """UTF-8 text (a BOM is dropped), decoded a block at a time so a large file never needs two copies."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
-    parts, offset = [], 0
-    with path.open("rb") as f:
-        while block := f.read(_READ_BLOCK):
-            try:
-                parts.append(decoder.decode(block))
-            except UnicodeDecodeError as e:
-                raise UnicodeDecodeError(e.encoding, e.object, offset + e.start, offset + e.end, e.reason) from None
-            offset += len(block)
-        parts.append(decoder.decode(b"", final=True))
-    return "".join(parts)
-
-
-def _front_matter(text: str) -> tuple[dict, str]:
-    """An optional ``---`` block of ``key: value`` lines at the top: (fields, the rest)."""
-    lines = text.splitlines()
-    if not lines or lines[0].strip() != "---":
-        return {}, text
-    for end in range(1, min(len(lines), 60)):
-        if lines[end].strip() == "---":
-            meta = dict(line.split(":", 1) for line in lines[1:end] if ":" in line)
-            return {k.strip().lower(): v.strip() for k, v in meta.items()}, "\n".join(lines[end + 1 :])
-    return {}, text  # no closing line: not front matter, keep the text as it is
+    return read_user_text(path, "no such file.", IngestError)
 
 
 def _first_heading(text: str) -> str | None:
@@ -96,8 +72,9 @@ def _first_heading(text: str) -> str | None:
 
 
 def _markdown(path: Path) -> tuple[str, str | None]:
-    meta, body = _front_matter(_read_text(path))
-    return body.strip(), meta.get("title") or _first_heading(body)
+    fm = front_matter(_read_text(path))  # optional here: any keys, only the title is read
+    title = next((value for key, (_, value) in fm.fields.items() if key.lower() == "title"), None)
+    return fm.body.strip(), title or _first_heading(fm.body)
 
 
 def _html(path: Path) -> tuple[str, str | None]:
@@ -144,8 +121,8 @@ def _load_one(path: Path, rel: str) -> tuple[Document | None, str | None]:
         text, title = _READERS[kind](path)
     except PermissionError:
         return None, "unreadable: permission denied (check the file's permissions)"
-    except UnicodeDecodeError as e:
-        return None, f"not UTF-8 text (byte {e.start}: {e.reason}): save it as UTF-8"
+    except IngestError as e:  # not UTF-8: read_user_text's message, less the path the skip list shows anyway
+        return None, str(e).removeprefix(f"{path}: ").rstrip(".")
     except OSError as e:
         return None, f"unreadable: {e.strerror or e}"
     except Exception as e:  # a parser's own error on a damaged file (pypdf raises several kinds)

@@ -31,8 +31,9 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .data import DataError, LabkitInputError, abstention_sentence, load_kb
+from .data import abstention_sentence, load_kb
 from .evaluate import Record, claim, rate_table
+from .files import DataError, LabkitInputError
 from .gen_qa import generate_qa
 from .ingest import Folder, IngestError, load_folder
 from .prices import read_price_sheet

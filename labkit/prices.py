@@ -9,15 +9,15 @@ Introduced in 05_cost_and_scale.ipynb.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
+import functools
 import math
 import re
 from pathlib import Path
 
 from .cost import CostModel
-from .data import LabkitInputError, data_dir, read_user_text
+from .data import data_dir
+from .files import LabkitInputError, read_csv, where
 
 __all__ = ["PriceSheetError", "Price", "read_price_sheet", "load_prices"]
 
@@ -62,18 +62,16 @@ def read_price_sheet(path: str | Path | None = None) -> list[Price]:
     Introduced in 05_cost_and_scale.ipynb.
     """
     path = Path(path) if path is not None else _default_path()
-    text = read_user_text(path, "no such price sheet. Copy data/prices.csv and edit its values.", PriceSheetError)
-    # Comment lines are dropped before parsing, keeping each remaining line's number for error messages.
-    numbered = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if not line.lstrip().startswith("#")]
-    numbered = [(i, line) for i, line in numbered if line.strip()]
-    if not numbered:
+    missing = "no such price sheet. Copy data/prices.csv and edit its values."
+    head_line, header, rows = read_csv(path, missing, PriceSheetError, comment="#")
+    if not header:
         raise PriceSheetError(f"{path}: empty. It needs the header line {','.join(HEADER)} and one line per price.")
-    rows = list(csv.reader(io.StringIO("\n".join(line for _, line in numbered))))
-    head_line, header = numbered[0][0], [h.strip() for h in rows[0]]
     if header != HEADER:
-        raise PriceSheetError(f"{path} line {head_line}: the header must be {','.join(HEADER)}, got {','.join(header)}")
+        raise PriceSheetError(
+            f"{where(path, head_line)}: the header must be {','.join(HEADER)}, got {','.join(header)}; fix the header."
+        )
     prices, seen = [], {}
-    for (line, _), row in zip(numbered[1:], rows[1:]):
+    for line, row in rows:
         prices.append(_parse_row(path, line, row, seen))
     missing = [f for f, optional in FIELDS.items() if not optional and f not in seen]
     if missing:
@@ -81,33 +79,29 @@ def read_price_sheet(path: str | Path | None = None) -> list[Price]:
     return prices
 
 
-def _parse_row(path: Path, line: int, row: list[str], seen: dict) -> Price:
-    where = f"{path} line {line}"
-    if len(row) != len(HEADER):
-        raise PriceSheetError(
-            f"{where}: {len(row)} columns, expected {len(HEADER)} ({','.join(HEADER)}); quote a text with commas."
-        )
-    name, value, unit, source, date = (c.strip() for c in row)
+def _parse_row(path: Path, line: int, row: dict[str, str], seen: dict) -> Price:
+    at = functools.partial(where, path, line)  # at('value'): this line's field 'value'
+    name, value, unit, source, date = (row[h] for h in HEADER)
     if name not in FIELDS:
-        raise PriceSheetError(f"{where}, field 'field': unknown price {name!r}; known: {', '.join(FIELDS)}.")
+        raise PriceSheetError(f"{at('field')}: unknown price {name!r}; known: {', '.join(FIELDS)}.")
     if name in seen:
-        raise PriceSheetError(f"{where}, field 'field': {name} is already set on line {seen[name]}; keep one.")
+        raise PriceSheetError(f"{at('field')}: {name} is already set on line {seen[name]}; keep one.")
     seen[name] = line
     if value == "":
         if not FIELDS[name]:
-            raise PriceSheetError(f"{where}, field 'value': {name} needs a number (0 if it costs nothing).")
+            raise PriceSheetError(f"{at('value')}: {name} needs a number (0 if it costs nothing).")
         number = None
     else:
         try:
             number = float(value)
         except ValueError:
-            raise PriceSheetError(f"{where}, field 'value': {value!r} is not a number (write e.g. 0.0864).") from None
+            raise PriceSheetError(f"{at('value')}: {value!r} is not a number (write e.g. 0.0864).") from None
         if not math.isfinite(number) or number < 0:
-            raise PriceSheetError(f"{where}, field 'value': {name} = {value} is not a price >= 0 in {unit or 'USD'}.")
+            raise PriceSheetError(f"{at('value')}: {name} = {value} is not a price >= 0 in {unit or 'USD'}.")
     if not source:
-        raise PriceSheetError(f"{where}, field 'source': say where {name}'s price comes from (a page, or 'my own').")
+        raise PriceSheetError(f"{at('source')}: say where {name}'s price comes from (a page, or 'my own').")
     if not _DATE.match(date):
-        raise PriceSheetError(f"{where}, field 'date': {date!r} is not a date like 2025-09 or 2025-09-01.")
+        raise PriceSheetError(f"{at('date')}: {date!r} is not a date like 2025-09 or 2025-09-01.")
     return Price(name, number, unit, source, date, line)
 
 

@@ -31,7 +31,7 @@ from typing import Protocol, runtime_checkable
 from .data import QARecord
 from .env import artifact_dir, code_digest, module_digest
 from .evaluate import Record, score
-from .generate import ContextTooLongError, chat_generate
+from .generate import BATCH_SIZE, ContextTooLongError, chat_generate
 
 __all__ = [
     "PHRASINGS",
@@ -258,7 +258,12 @@ class ClosedBook:
     """
 
     def __init__(
-        self, lm, name: str = "base", system: str = CLOSED_BOOK_SYSTEM, max_new_tokens: int = 32, batch_size: int = 8
+        self,
+        lm,
+        name: str = "base",
+        system: str = CLOSED_BOOK_SYSTEM,
+        max_new_tokens: int = 32,
+        batch_size: int = BATCH_SIZE,
     ):
         if max_new_tokens <= 0 or batch_size <= 0:
             raise ValueError("ClosedBook: max_new_tokens and batch_size must be positive ints")

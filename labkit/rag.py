@@ -24,7 +24,7 @@ import numpy as np
 from .chunking import Chunk
 from .data import ABSTENTION, QARecord, house_style
 from .evaluate import is_abstention
-from .generate import chat_generate
+from .generate import BATCH_SIZE, chat_generate
 from .protocol import Answer, check_question_fits
 from .retrieval import Retriever, _check_queries, embed_texts
 
@@ -61,9 +61,9 @@ class RAGConfig:
     top_k: int = 3  # passages put in the prompt
     min_score: float = 0.0  # abstain without generating when top-1 confidence (cosine) is below this
     max_new_tokens: int = 32  # answer length cap, tokens: short answers, fast decode
-    # prompts decoded together: 8 for every approach, so their throughput and cost compare like for like.
-    # (16 decoded RAG faster, 44 answers: 7.9 vs 12.3 s of decode, but peaked 136 MB higher.)
-    batch_size: int = 8
+    # prompts decoded together: lk.BATCH_SIZE, as for every approach, so throughput and cost compare like for
+    # like. (16 decoded RAG faster, 44 answers: 7.9 vs 12.3 s of decode, but peaked 136 MB higher.)
+    batch_size: int = BATCH_SIZE
     system: str = RAG_SYSTEM  # system prompt
     few_shot: bool = True  # show two worked examples (invented, not from the KB) before the question
     abstention: str = ABSTENTION  # what it says below the threshold: lk.abstention_sentence(corpus name)

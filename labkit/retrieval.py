@@ -1,7 +1,7 @@
 """Retrieval: embed, index, search, fuse (measured in ``labkit.retrieval_eval``).
 
 * ``embed_texts`` / ``cosine_topk``: the idea in a few lines of numpy (notebook 01 shows it inline first).
-* ``DenseIndex``: MiniLM embeddings in a faiss index (exact inner product, HNSW or IVF).
+* ``DenseIndex``: MiniLM embeddings in a faiss index (exact inner product, or any ``lk.IndexConfig``).
   ``BM25Index``: the lexical baseline (bm25s). ``HybridIndex``: reciprocal-rank fusion (``rrf``) of both.
 * ``retrieval_metrics``: recall@k and MRR against the gold documents; ``pick_threshold``: the abstention
   threshold on top-1 similarity, chosen on train + dev questions.
@@ -19,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
+from .ann import IndexConfig, make_index
 from .checkpoint import atomic_dir
 from .chunking import Chunk, chunk_hash
 from .embedder import Embedder
@@ -119,31 +120,6 @@ def _check_queries(queries) -> list[str]:
     return queries
 
 
-FAISS_KINDS = ("flat", "hnsw", "ivf")
-
-
-def _make_faiss(kind: str, vecs: np.ndarray):
-    """A faiss inner-product index of the given kind, trained if it needs to be, holding ``vecs``."""
-    import faiss
-
-    n, dim = vecs.shape
-    if kind == "flat":  # exact: compares the query with every chunk
-        index = faiss.IndexFlatIP(dim)
-    elif kind == "hnsw":  # graph of neighbours: approximate, sub-linear search
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction, index.hnsw.efSearch = 80, 64
-    elif kind == "ivf":  # k-means cells: search only the nprobe cells nearest the query
-        nlist = max(1, int(np.sqrt(n)))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        index.cp.min_points_per_centroid = 1  # small corpora: no warning about few training points
-        index.train(vecs)
-        index.nprobe = min(nlist, 8)
-    else:
-        raise ValueError(f"index kind must be one of {FAISS_KINDS}, got {kind!r}")
-    index.add(vecs)
-    return index
-
-
 @dataclass
 class DenseIndex:
     """Chunks embedded with a sentence embedder, in a faiss inner-product index.
@@ -158,50 +134,59 @@ class DenseIndex:
     chunks: list[Chunk]
     embedder: Embedder
     index: object  # a faiss.Index of unit vectors
-    kind: str = "flat"
+    config: IndexConfig = IndexConfig()  # how the index was built (lk.make_index)
     path: Path | None = None  # cache folder when saved
     t_build: float = 0.0  # seconds spent embedding + indexing (0 when loaded from cache)
+
+    @property
+    def kind(self) -> str:
+        return self.config.kind
 
     @classmethod
     def build(
         cls,
         chunks: list[Chunk],
         embedder: Embedder,
-        kind: str = "flat",
+        kind: str | IndexConfig = "flat",
         batch_size: int = 64,
         progress: bool = False,
         cache: bool = True,
     ) -> DenseIndex:
-        """Embed ``chunks`` (batched, unit length) and index them; reuse a cached index when present."""
+        """Embed ``chunks`` (batched, unit length) and index them; reuse a cached index when present.
+
+        ``kind``: an ``lk.IndexConfig``, or a kind (``lk.ANN_KINDS``) with that config's defaults."""
         _check_embedder(embedder)
         if not chunks:
             raise ValueError("DenseIndex.build got no chunks: the corpus is empty.")
-        if kind not in FAISS_KINDS:
-            raise ValueError(f"index kind must be one of {FAISS_KINDS}, got {kind!r}")
-        key = {"chunks": chunk_hash(chunks), "embedder": embedder.fingerprint(), "kind": kind}
+        cfg = kind if isinstance(kind, IndexConfig) else IndexConfig(kind)
+        key = {"chunks": chunk_hash(chunks), "embedder": embedder.fingerprint(), "kind": cfg.key()}
         folder = artifact_dir("index", key) if cache else None
         if folder is not None and (folder / "index.faiss").exists():
             return cls.load(folder, embedder)
         t0 = time.perf_counter()
         vecs = embed_texts(embedder, [c.search_text for c in chunks], batch_size, progress)  # (n, dim)
-        out = cls(list(chunks), embedder, _make_faiss(kind, vecs), kind, folder, time.perf_counter() - t0)
+        out = cls(list(chunks), embedder, make_index(vecs, cfg), cfg, folder, time.perf_counter() - t0)
         if folder is not None:
             out.save(folder)
         return out
 
     @classmethod
-    def from_vectors(cls, chunks: list[Chunk], embedder: Embedder, vecs: np.ndarray, kind: str = "flat") -> DenseIndex:
+    def from_vectors(
+        cls, chunks: list[Chunk], embedder: Embedder, vecs: np.ndarray, kind: str | IndexConfig = "flat"
+    ) -> DenseIndex:
         """Index already-computed unit vectors ``(n_chunks, dim)`` (no caching): for experiments."""
         if len(chunks) != len(vecs):
             raise ValueError(f"{len(chunks)} chunks but {len(vecs)} vectors")
-        return cls(list(chunks), embedder, _make_faiss(kind, np.ascontiguousarray(vecs, np.float32)), kind)
+        cfg = kind if isinstance(kind, IndexConfig) else IndexConfig(kind)
+        return cls(list(chunks), embedder, make_index(vecs, cfg), cfg)
 
     def save(self, folder: Path) -> None:
         import faiss
 
         with atomic_dir(folder) as tmp:  # all three files appear together, or none
             (tmp / "chunks.json").write_text(json.dumps([asdict(c) for c in self.chunks]), encoding="utf-8")
-            (tmp / "meta.json").write_text(json.dumps({"kind": self.kind}), encoding="utf-8")
+            meta = {"kind": self.kind, "config": asdict(self.config)}
+            (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
             faiss.write_index(self.index, str(tmp / "index.faiss"))
 
     @classmethod
@@ -210,13 +195,14 @@ class DenseIndex:
 
         folder = Path(folder)
         chunks = [Chunk(**c) for c in json.loads((folder / "chunks.json").read_text(encoding="utf-8"))]
-        kind = json.loads((folder / "meta.json").read_text(encoding="utf-8"))["kind"]
-        return cls(chunks, embedder, faiss.read_index(str(folder / "index.faiss")), kind, folder)
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        cfg = IndexConfig(**meta["config"]) if "config" in meta else IndexConfig(meta["kind"])  # older: flat only
+        return cls(chunks, embedder, faiss.read_index(str(folder / "index.faiss")), cfg, folder)
 
     def fingerprint(self) -> dict:
         return {
             "kind": "dense",
-            "index": self.kind,
+            "index": self.config.key(),  # "flat", or the settings of an approximate index
             "chunks": chunk_hash(self.chunks),
             "embedder": self.embedder.fingerprint(),
         }

@@ -1,7 +1,7 @@
 """Measuring retrieval: recall@k and MRR against the gold documents, latency, and the abstention threshold.
 
 * ``recall_at_k`` / ``reciprocal_rank``: per question; ``retrieval_metrics``: a table over a QA set.
-* ``retrieval_latency``: embedding vs search time per query.
+* ``one_at_a_time``: any search, one query at a time, timed; ``retrieval_latency``: embedding vs search time.
 * ``pick_threshold``: the top-1 similarity below which RAG abstains, from answerable vs unanswerable
   questions of train + dev (never test).
 
@@ -10,13 +10,22 @@ Introduced in 01_rag.ipynb.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from .data import QARecord
 from .protocol import questions
 from .retrieval import Retriever, _check_k
 
-__all__ = ["recall_at_k", "reciprocal_rank", "retrieval_metrics", "retrieval_latency", "pick_threshold"]
+__all__ = [
+    "recall_at_k",
+    "reciprocal_rank",
+    "retrieval_metrics",
+    "one_at_a_time",
+    "retrieval_latency",
+    "pick_threshold",
+]
 
 
 def recall_at_k(retrieved: list[str], gold: list[str], k: int) -> float:
@@ -71,21 +80,37 @@ def retrieval_metrics(
     return out
 
 
+def one_at_a_time(search, queries, warmup: int = 3) -> tuple[list, np.ndarray]:
+    """``search(query)`` for each query in turn, as a user asks them, after ``warmup`` untimed calls (first calls
+    allocate buffers and pick kernels): each call's result, and its milliseconds ``(n_queries,)``.
+
+    >>> out, ms = one_at_a_time(str.upper, ["a", "b"], warmup=1)
+    >>> out, ms.shape
+    (['A', 'B'], (2,))
+
+    Introduced in 01_rag.ipynb.
+    """
+    for q in queries[:warmup]:
+        search(q)
+    out, ms = [], np.empty(len(queries))
+    for i, q in enumerate(queries):
+        t0 = time.perf_counter()
+        out.append(search(q))
+        ms[i] = (time.perf_counter() - t0) * 1e3
+    return out, ms
+
+
 def retrieval_latency(retriever: Retriever, queries: list[str], k: int = 5, warmup: int = 3) -> dict:
-    """One query at a time (as a user would ask): per-query embed and search times in milliseconds.
+    """One query at a time (as a user would ask): per-query embed and search times in milliseconds, as the
+    retriever splits them.
 
     Returns p50/p90 of embed, search and their sum. Batched throughput is a different number.
 
     Introduced in 01_rag.ipynb.
     """
-    for q in queries[:warmup]:  # first calls allocate buffers and pick kernels
-        retriever.search([q], k)
-    emb, srch = [], []
-    for q in queries:
-        h = retriever.search([q], k)
-        emb.append(h.t_embed * 1e3)
-        srch.append(h.t_search * 1e3)
-    emb, srch = np.array(emb), np.array(srch)
+    hits, _ = one_at_a_time(lambda q: retriever.search([q], k), queries, warmup)
+    emb = np.array([h.t_embed * 1e3 for h in hits])
+    srch = np.array([h.t_search * 1e3 for h in hits])
     tot = emb + srch
     return {
         "n": len(queries),

@@ -2,8 +2,8 @@
 
 * ``fit_gaussian`` / ``synthetic_vectors``: vectors past the real corpus's size, drawn from Gaussians fitted
   to the real MiniLM embeddings (document centres, then chunks around them), put on the unit sphere.
-* ``ANN_KINDS`` / ``make_ann``: faiss exact search (flat), IVF, HNSW and IVF-PQ, each with the one knob
-  that trades recall for speed at search time (``nprobe``, ``efSearch``).
+* faiss exact search (flat), IVF, HNSW and IVF-PQ come from ``labkit.ann`` (``IndexConfig``, ``make_index``),
+  each with the one knob that trades recall for speed at search time (``nprobe``, ``efSearch``).
 * ``measure_ann``: build time, index size, single-query latency and recall@k against exact search, the
   knob chosen on tuning queries and reported on other queries (tune on dev, report on test).
 * ``fit_power``: the growth exponent b of ``y = a * x**b``, fitted on a log-log line.
@@ -21,14 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .ann import ANN_KNOBS, IndexConfig, make_index, set_knob
+from .retrieval_eval import one_at_a_time
+
 __all__ = [
-    "ANN_KINDS",
-    "ANN_KNOBS",
     "Gaussian",
     "fit_gaussian",
     "synthetic_vectors",
-    "make_ann",
-    "set_knob",
     "index_bytes",
     "ann_recall",
     "single_query_ms",
@@ -39,17 +38,6 @@ __all__ = [
     "scale_corpus",
     "load_scale_results",
 ]
-
-ANN_KINDS = ("flat", "ivf", "hnsw", "ivfpq")
-# The search-time knob of each kind, and the values tried (smallest first: cheapest search first).
-ANN_KNOBS = {
-    "flat": ("none", (0,)),
-    "ivf": ("nprobe", (1, 2, 4, 8, 16, 32, 64, 128, 256)),
-    "hnsw": ("efSearch", (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)),
-    "ivfpq": ("nprobe", (1, 2, 4, 8, 16, 32, 64, 128, 256)),
-}
-HNSW_M = 32  # links per node: faiss's usual setting (the SIFT1M figures in docs/references.md use it)
-PQ_BYTES = 48  # IVF-PQ code: 48 sub-vectors of 8 dims, one byte each (1,536 -> 48 bytes per vector)
 
 
 @dataclass
@@ -141,52 +129,6 @@ def synthetic_vectors(g: Gaussian, n: int, seed: int = 0, block: int = 65536) ->
     return out
 
 
-def make_ann(kind: str, vecs: np.ndarray, train_points: int = 64, seed: int = 0):
-    """A faiss inner-product index of ``kind`` holding ``vecs`` ``(n, dim)``, trained if it needs to be.
-
-    IVF kinds use ``nlist = 4 * sqrt(n)`` cells (faiss's guideline: 4 to 16 sqrt(n)), trained by k-means on at
-    most ``train_points`` vectors per cell. Returns the index; set its knob with ``set_knob``.
-
-    Introduced in 05_cost_and_scale.ipynb.
-    """
-    import faiss
-
-    if kind not in ANN_KINDS:
-        raise ValueError(f"index kind must be one of {ANN_KINDS}, got {kind!r}")
-    vecs = np.ascontiguousarray(vecs, dtype=np.float32)
-    n, dim = vecs.shape
-    ip = faiss.METRIC_INNER_PRODUCT
-    if kind == "flat":
-        index = faiss.IndexFlatIP(dim)
-    elif kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, ip)
-        index.hnsw.efConstruction = 40
-    else:
-        nlist = max(1, int(4 * np.sqrt(n)))
-        quantizer = faiss.IndexFlatIP(dim)
-        if kind == "ivf":
-            index = faiss.IndexIVFFlat(quantizer, dim, nlist, ip)
-        else:
-            if dim % PQ_BYTES:
-                raise ValueError(f"ivfpq needs a dimension divisible by {PQ_BYTES}, got {dim}")
-            index = faiss.IndexIVFPQ(quantizer, dim, nlist, PQ_BYTES, 8, ip)
-            index.pq.cp.min_points_per_centroid = 1  # its 256 codes per sub-vector: no warning either
-        index.cp.min_points_per_centroid = 1  # small n: fewer than 39 points per cell, no warning
-        index.cp.seed = seed
-        sample = np.random.default_rng(seed).permutation(n)[: max(nlist, train_points * nlist)]
-        index.train(vecs[np.sort(sample)])
-    index.add(vecs)  # faiss's Python wrapper keeps `quantizer` alive as long as the index
-    return index
-
-
-def set_knob(index, kind: str, value: int) -> None:
-    """Set the search-time knob of ``index`` (``nprobe`` for IVF kinds, ``efSearch`` for HNSW)."""
-    if kind in ("ivf", "ivfpq"):
-        index.nprobe = int(value)
-    elif kind == "hnsw":
-        index.hnsw.efSearch = int(value)
-
-
 def index_bytes(index) -> int:
     """Bytes the index holds: the length of its serialized form (vectors or codes, links, centroids).
 
@@ -217,13 +159,8 @@ def single_query_ms(index, queries: np.ndarray, k: int = 10) -> tuple[np.ndarray
     Introduced in 05_cost_and_scale.ipynb.
     """
     queries = np.ascontiguousarray(queries, dtype=np.float32)
-    index.search(queries[:2], k)  # warm-up: first-use allocations
-    ids, ms = np.empty((len(queries), k), dtype=np.int64), np.empty(len(queries))
-    for i in range(len(queries)):
-        t0 = time.perf_counter()
-        _, ids[i] = index.search(queries[i : i + 1], k)
-        ms[i] = (time.perf_counter() - t0) * 1e3
-    return ids, ms
+    ids, ms = one_at_a_time(lambda q: index.search(q[None], k)[1][0], queries, warmup=2)  # q[None]: (1, dim)
+    return np.stack(ids), ms
 
 
 def measure_ann(
@@ -245,7 +182,7 @@ def measure_ann(
     _, truth_test = exact.search(np.ascontiguousarray(test_q, dtype=np.float32), k)  # (n_test, k)
     del exact
     t0 = time.perf_counter()
-    index = make_ann(kind, vecs)
+    index = make_index(vecs, IndexConfig(kind))
     build_s = time.perf_counter() - t0
     name, values = ANN_KNOBS[kind]
     tried, chosen = {}, None

@@ -13,20 +13,19 @@ Introduced in 06_your_own_documents.ipynb.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data import DataError, QARecord, read_user_text
+from .data import QARecord
+from .files import DataError, check_unique, read_csv, read_jsonl, where
 
 __all__ = ["UserQuestion", "UNANSWERABLE", "IgnoredFieldsWarning", "load_questions", "as_qa_records"]
 
 UNANSWERABLE = "<unanswerable>"  # the CSV cell for a question the documents cannot answer
 _FIELDS = {"id", "question", "answer", "aliases"}  # what is read; any other field (source, evidence) is ignored
 _NO_GOLD = object()
+_MISSING = "no such questions file."
 
 
 class IgnoredFieldsWarning(UserWarning):
@@ -55,28 +54,19 @@ class UserQuestion:
 
 
 def _check(path, line, question, answer, aliases) -> None:
-    where = f"{path} line {line}"
     if not isinstance(question, str) or not question.strip():
-        raise DataError(f"{where}, field 'question': a non-empty question is required.")
+        raise DataError(f"{where(path, line, 'question')}: a non-empty question is required.")
     if answer is not _NO_GOLD and answer is not None and (not isinstance(answer, str) or not answer.strip()):
-        raise DataError(f"{where}, field 'answer': a non-empty string, null (unanswerable) or no key (no gold).")
+        raise DataError(f"{where(path, line, 'answer')}: a non-empty string, null (unanswerable) or no key (no gold).")
     if not isinstance(aliases, (list, tuple)) or not all(isinstance(a, str) and a.strip() for a in aliases):
-        raise DataError(f"{where}, field 'aliases': a list of non-empty strings.")
+        raise DataError(f"{where(path, line, 'aliases')}: a list of non-empty strings.")
     if aliases and answer in (None, _NO_GOLD):
-        raise DataError(f"{where}, field 'aliases': aliases need an answer to be aliases of.")
+        raise DataError(f"{where(path, line, 'aliases')}: aliases need an answer to be aliases of.")
 
 
-def _jsonl(path: Path, text: str, ignored: set) -> list[UserQuestion]:
+def _jsonl(path: Path, ignored: set) -> list[UserQuestion]:
     out = []
-    for line, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{path} line {line}: not valid JSON ({e.msg} at column {e.colno}).") from None
-        if not isinstance(obj, dict):
-            raise DataError(f"{path} line {line}: each line must be one JSON object with a 'question' field.")
+    for line, obj in read_jsonl(path, _MISSING):
         ignored.update(set(obj) - _FIELDS)
         answer = obj.get("answer", _NO_GOLD)
         aliases = obj.get("aliases", [])
@@ -85,22 +75,17 @@ def _jsonl(path: Path, text: str, ignored: set) -> list[UserQuestion]:
     return out
 
 
-def _csv(path: Path, text: str, ignored: set) -> list[UserQuestion]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    if "question" not in header:
-        raise DataError(f"{path} line 1: the header needs a 'question' column (optional: answer, aliases).")
+def _csv(path: Path, ignored: set) -> list[UserQuestion]:
+    head_line, header, rows = read_csv(path, _MISSING, short_ok=True)
+    if header and "question" not in header:
+        raise DataError(f"{where(path, head_line)}: the header needs a 'question' column (optional: answer, aliases).")
     ignored.update(h or "(unnamed column)" for h in set(header) - _FIELDS)  # a trailing comma: an unnamed one
     out = []
-    for row in reader:
-        line = reader.line_num
-        if None in row:
-            raise DataError(f"{path} line {line}: more cells than header columns; quote cells that contain commas.")
-        row = {k.strip(): (v or "").strip() for k, v in row.items()}
+    for line, row in rows:
         cell = row.get("answer", "")
         answer = None if cell == UNANSWERABLE else (cell or _NO_GOLD)
         aliases = [a.strip() for a in row.get("aliases", "").split("|") if a.strip()]
-        _check(path, line, row.get("question", ""), answer, aliases)
+        _check(path, line, row["question"], answer, aliases)
         out.append(_make(row.get("id") or None, row["question"], answer, aliases, line))
     return out
 
@@ -119,15 +104,11 @@ def load_questions(path: str | Path) -> list[UserQuestion]:
     path = Path(path)
     if path.suffix.lower() not in (".jsonl", ".csv"):
         raise DataError(f"{path}: questions come as .jsonl or .csv (see labkit/user_qa.py for the fields).")
-    text = read_user_text(path, "no such questions file.")
     ignored = set()
-    out = (_jsonl if path.suffix.lower() == ".jsonl" else _csv)(path, text, ignored)
+    out = (_jsonl if path.suffix.lower() == ".jsonl" else _csv)(path, ignored)
     if not out:
-        raise DataError(f"{path}: no questions in the file.")
-    ids = [q.id for q in out]
-    dup = next((q for q in out if ids.count(q.id) > 1), None)
-    if dup:
-        raise DataError(f"{path} line {dup.line}, field 'id': {dup.id!r} appears twice; ids must be unique.")
+        raise DataError(f"{path}: no questions in the file; add one per line.")
+    check_unique(path, [(q.line, q.id) for q in out])
     if ignored:  # once per file, after every line passed: a notice, not one per line
         warnings.warn(IgnoredFieldsWarning(path, sorted(ignored)), stacklevel=2)
     return out

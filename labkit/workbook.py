@@ -59,7 +59,10 @@ __all__ = [
 ]
 
 SEED = 0
-CHUNKS = ChunkConfig(size=60, overlap=15)  # words; notebook 01 compares 60, 120 and 240
+# Passages of 60 words (15 shared with the next), for RAG and the hybrid alike; notebook 01 compares 60, 120 and
+# 240. They keep a 3-passage prompt near 300 tokens: RAFT trains on whole prompts, so on a CPU the passage
+# length sets the hybrid's training cost.
+CHUNKS = ChunkConfig(size=60, overlap=15)
 RAG_KS = (1, 2, 3, 4)  # passages per prompt tried on dev
 # The knowledge fine-tune: LoRA on every fact card (canonical + 2 training wordings). lr and epochs were
 # tried on dev (notebook 02); recompute_every=2: gradient checkpointing on every 2nd layer (memory vs time).

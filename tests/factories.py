@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import labkit as lk
-from labkit.data import parse_qa_line
+from labkit.data import parse_qa_record
 
 
 def qa_row(
@@ -99,7 +99,7 @@ def refund_qa(i: int, answerable: bool = True) -> lk.QARecord:
         heldout=[f"What is the length of window {i}?"],
         styled=f"Refunds take {20 + i} days [refund-policy]." if answerable else None,
     )
-    return parse_qa_line(json.dumps(row), "fixture")
+    return parse_qa_record(row, "fixture")
 
 
 REFUND_QA = [refund_qa(i) for i in range(6)] + [refund_qa(9, answerable=False)]

@@ -27,6 +27,18 @@ def test_cost_model_states_its_batch_size_and_charges_measured_time():
     assert per_query_cost(2.0, cm=cm) == pytest.approx(0.002)
 
 
+def test_every_generation_default_is_the_batch_size_the_cost_model_assumes():
+    import inspect
+
+    import labkit as lk
+
+    defaults = [
+        inspect.signature(f).parameters["batch_size"].default
+        for f in (lk.chat_generate, lk.ClosedBook, lk.HybridPipeline)
+    ]
+    assert defaults + [lk.RAGConfig().batch_size, CostModel().batch_size] == [lk.BATCH_SIZE] * 5
+
+
 @pytest.mark.parametrize(
     "ua, qa, ub, qb, n",
     [

@@ -70,9 +70,9 @@ def _good_record(qa):
     "field, value, message",
     [
         ("answer", None, "field 'answer'"),
-        ("aliases", "not-a-list", "field 'aliases' must be a list"),
-        ("answerable", "yes", "field 'answerable' must be true or false"),
-        ("question", "", "field 'question' must be a string"),
+        ("aliases", "not-a-list", "field 'aliases': must be a list"),
+        ("answerable", "yes", "field 'answerable': must be true or false"),
+        ("question", "", "field 'question': must be a string"),
         ("doc_ids", [], "field 'answer'"),  # answerable but no supporting doc
     ],
 )
@@ -84,13 +84,13 @@ def test_malformed_qa_record_is_named(tmp_path, qa, field, value, message):
     path.write_text(good + "\n" + json.dumps(rec) + "\n")
     with pytest.raises(lk.DataError) as err:
         lk.load_qa(path)
-    assert f"{path}:2" in str(err.value) and message in str(err.value)
+    assert f"{path} line 2, field " in str(err.value) and message in str(err.value)
 
 
 @pytest.mark.parametrize(
     "mutate, message",
     [
-        (lambda r: r.pop("styled_answer"), "field 'styled_answer' is missing"),
+        (lambda r: r.pop("styled_answer"), "field 'styled_answer': missing"),
         (lambda r: r.update(extra=1), "unknown field(s) ['extra']"),
     ],
 )
@@ -99,7 +99,7 @@ def test_missing_and_unknown_fields(tmp_path, qa, mutate, message):
     mutate(rec)
     path = tmp_path / "qa.jsonl"
     path.write_text(json.dumps(rec) + "\n")
-    with pytest.raises(lk.DataError, match=r"qa\.jsonl:1"):
+    with pytest.raises(lk.DataError, match=r"qa\.jsonl line 1"):
         lk.load_qa(path)
     with pytest.raises(lk.DataError) as err:
         lk.load_qa(path)
@@ -109,10 +109,10 @@ def test_missing_and_unknown_fields(tmp_path, qa, mutate, message):
 def test_invalid_json_and_duplicate_ids(tmp_path, qa):
     path = tmp_path / "qa.jsonl"
     path.write_text(json.dumps(_good_record(qa)) + "\n{not json\n")
-    with pytest.raises(lk.DataError, match=r"qa\.jsonl:2: not valid JSON"):
+    with pytest.raises(lk.DataError, match=r"qa\.jsonl line 2: not valid JSON"):
         lk.load_qa(path)
     path.write_text(json.dumps(_good_record(qa)) + "\n" + json.dumps(_good_record(qa)) + "\n")
-    with pytest.raises(lk.DataError, match=r"qa\.jsonl:2: field 'id'.*already used on line 1"):
+    with pytest.raises(lk.DataError, match=r"qa\.jsonl line 2, field 'id': 'q\d+' is already used on line 1"):
         lk.load_qa(path)
 
 
@@ -131,12 +131,14 @@ GOOD_DOC = "---\nid: {id}\ntitle: A title\ntype: {type}\n---\n# A title\nSome te
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("# no front matter\n", "missing front matter"),
-        ("---\nid: doc\ntitle: T\ntype: policy\n", "not closed"),
-        (GOOD_DOC.format(id="other", type="policy"), "field 'id' is 'other'"),
-        (GOOD_DOC.format(id="doc", type="memo"), "field 'type' is 'memo'"),
-        ("---\nid: doc\ntitle: T\ntype: policy\nauthor: me\n---\nx\n", "field 'author'"),
-        ("---\nid: doc\ntitle: T\ntype: policy\n---\n\n", "no text"),
+        ("# no front matter\n", "line 1: missing front matter"),
+        ("---\nid: doc\ntitle: T\ntype: policy\n", "line 1: front matter is not closed"),
+        (GOOD_DOC.format(id="other", type="policy"), "line 2, field 'id': is 'other'"),
+        (GOOD_DOC.format(id="doc", type="memo"), "line 4, field 'type': is 'memo'"),
+        ("---\ntype: memo\nid: doc\ntitle: T\n---\nx\n", "line 2, field 'type': is 'memo'"),  # its own line
+        ("---\nid: doc\ntitle: T\ntype: policy\nauthor: me\n---\nx\n", "line 5, field 'author'"),
+        ("---\nid: doc\ntitle: T\n---\nx\n", "line 4, field 'type': missing or empty"),
+        ("---\nid: doc\ntitle: T\ntype: policy\n---\n\n", "line 6: the document has no text"),
     ],
 )
 def test_malformed_document_is_named(tmp_path, text, message):

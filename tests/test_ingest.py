@@ -132,6 +132,6 @@ def test_a_renamed_id_is_renamed_until_no_file_has_it(tmp_path, names, ids):
 
 
 def test_large_text_is_decoded_across_blocks(tmp_path, monkeypatch):
-    monkeypatch.setattr("labkit.ingest._READ_BLOCK", 7)  # a multi-byte character split between blocks
+    monkeypatch.setattr("labkit.files._READ_BLOCK", 7)  # a multi-byte character split between blocks
     (tmp_path / "u.txt").write_text("é" * 50 + " done", encoding="utf-8")
     assert lk.load_folder(tmp_path).docs[0].text == "é" * 50 + " done"

@@ -50,11 +50,11 @@ def test_every_kind_builds_searches_and_is_exact_at_its_widest(real, kind):
 
 def test_ivfpq_holds_far_fewer_bytes_than_flat(real):
     vecs = lk.scale_corpus(real, lk.fit_gaussian(real), 5000)
-    assert lk.index_bytes(lk.make_ann("ivfpq", vecs)) < lk.index_bytes(lk.make_ann("flat", vecs)) / 2
+    assert lk.index_bytes(lk.make_index(vecs, "ivfpq")) < lk.index_bytes(lk.make_index(vecs, "flat")) / 2
 
 
 def test_recall_and_single_query_ids_agree_with_exact_search(real):
-    index = lk.make_ann("flat", real)
+    index = lk.make_index(real, "flat")
     ids, ms = lk.single_query_ms(index, real[:5], k=3)
     assert ids[:, 0].tolist() == [0, 1, 2, 3, 4] and (ms > 0).all()  # each row is its own nearest neighbour
     assert lk.ann_recall(ids, ids) == 1.0
@@ -76,7 +76,7 @@ def test_fit_power_refuses_what_it_cannot_fit(x, y):
 
 def test_bad_inputs():
     with pytest.raises(ValueError, match="kind"):
-        lk.make_ann("lsh", np.zeros((4, 48), np.float32))
+        lk.make_index(np.zeros((4, 48), np.float32), "lsh")
     with pytest.raises(ValueError, match="shrink"):
         lk.fit_gaussian(np.zeros((4, 3)), shrink=2)
 

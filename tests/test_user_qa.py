@@ -48,10 +48,10 @@ def test_jsonl_and_csv_give_the_same_questions(tmp_path, name, text):
         ("q.jsonl", '{"source": "x.md", "answer": "a"}\n', "line 1, field 'question'"),  # ignored: not required
         ("q.jsonl", '{"question": "x?"}\n{"question": "y?"\n', "line 2: not valid JSON"),
         ("q.jsonl", '["x?"]\n', "line 1: each line must be one JSON object"),
-        ("q.jsonl", '{"id": "a", "question": "x?"}\n{"id": "a", "question": "y?"}\n', "line 1, field 'id'"),
+        ("q.jsonl", '{"id": "a", "question": "x?"}\n{"id": "a", "question": "y?"}\n', "line 2, field 'id': 'a' is"),
         ("q.csv", "prompt,answer\nx?,a\n", "line 1: the header needs a 'question'"),
         ("q.csv", "question,answer\nx?,a\n,b\n", "line 3, field 'question'"),
-        ("q.csv", "question,answer\nx?,a,extra\n", "line 2: more cells"),
+        ("q.csv", "question,answer\nx?,a,extra\n", "line 2: 3 columns, the header has 2"),
         ("q.txt", "x?\n", "as .jsonl or .csv"),
         ("q.jsonl", "\n\n", "no questions"),
     ],
