@@ -1,9 +1,8 @@
-"""Deployment time and latency parts, measured one question at a time (batch 1), as one user meets them.
+"""Deployment time, measured one question at a time (batch 1), as one user meets it.
 
-* ``first_correct``: ask held-out questions in order until the first correct answer: the last step of
-  "raw documents -> first correct answer" (the build before it is timed by the caller).
-* ``latency_parts``: per question, the seconds of each stage (embed the query, search, prefill, decode)
-  and the tokens, so RAG's extra cost can be split into retrieval and extra prompt tokens.
+``first_correct``: ask held-out questions in order until the first correct answer: the last step of
+"raw documents -> first correct answer" (the build before it is timed by the caller). The batch-1 latency
+split by stage is ``lk.latency_batch1`` (protocol.py), the one batch-1 timer of every notebook.
 
 Introduced in 05_cost_and_scale.ipynb.
 """
@@ -17,7 +16,7 @@ from .data import QARecord
 from .evaluate import Record, score
 from .protocol import EVAL_WORDING, Approach, _check_approach, questions
 
-__all__ = ["FirstCorrect", "first_correct", "latency_parts"]
+__all__ = ["FirstCorrect", "first_correct"]
 
 
 @dataclass
@@ -53,27 +52,3 @@ def first_correct(
         if r.contains:
             return FirstCorrect(spent, i, r)
     return FirstCorrect(spent, len(pairs), None)
-
-
-def latency_parts(approach: Approach, texts: list[str], warmup: int = 2):
-    """Batch-1 stage times (ms) and tokens of each question: a DataFrame, one row per question.
-
-    Columns: embed_ms, search_ms, prefill_ms, decode_ms, total_ms, prompt_tokens, completion_tokens.
-    The first ``warmup`` questions are asked once untimed (first-use allocations).
-
-    Introduced in 05_cost_and_scale.ipynb.
-    """
-    import pandas as pd
-
-    _check_approach(approach)
-    if not texts:
-        raise ValueError("latency_parts needs at least one question")
-    for q in texts[:warmup]:
-        approach.answer([q])
-    rows = []
-    for q in texts:
-        a = approach.answer([q])[0]
-        row = {f"{k[2:]}_ms": getattr(a, k) * 1e3 for k in ("t_embed", "t_search", "t_prefill", "t_decode")}
-        row["total_ms"] = sum(row.values())
-        rows.append({**row, "prompt_tokens": a.prompt_tokens, "completion_tokens": a.completion_tokens})
-    return pd.DataFrame(rows)

@@ -404,23 +404,30 @@ def run_approach(
     return records
 
 
-def latency_batch1(approach: Approach, texts: list[str], warmup: int = 2) -> list[float]:
-    """Seconds per question when each is asked alone (batch 1), as one user waits for one answer.
+def latency_batch1(approach: Approach, texts: list[str], warmup: int = 2):
+    """Each question asked alone (batch 1), as one user waits for one answer: a DataFrame, one row each.
 
-    Wall time around ``approach.answer([q])``: retrieval, prompt building, prefill and decode. The
-    first ``warmup`` questions are asked once before timing (kernels and buffers are set up on first
-    use). Volatile: another run on the same machine differs by a few percent.
+    ``total_ms`` is the wall time around ``approach.answer([q])`` (retrieval, prompt building, prefill and
+    decode); ``embed_ms``, ``search_ms``, ``prefill_ms`` and ``decode_ms`` split it by stage as the approach
+    timed them (the rest is building the prompt); ``prompt_tokens`` and ``completion_tokens`` say why. The
+    first ``warmup`` questions are asked once untimed (kernels and buffers are set up on first use).
+    Volatile: another run on the same machine differs by a few percent.
 
     Introduced in 01_rag.ipynb.
     """
+    import pandas as pd
+
     _check_approach(approach)
     if not texts:
         raise ValueError("latency_batch1 needs at least one question")
     for q in texts[:warmup]:
         approach.answer([q])
-    out = []
+    rows = []
     for q in texts:
         t0 = time.perf_counter()
-        approach.answer([q])
-        out.append(time.perf_counter() - t0)
-    return out
+        a = approach.answer([q])[0]
+        wall = time.perf_counter() - t0
+        stages = {f"{k[2:]}_ms": getattr(a, k) * 1e3 for k in ("t_embed", "t_search", "t_prefill", "t_decode")}
+        rows.append({**stages, "total_ms": wall * 1e3, "prompt_tokens": a.prompt_tokens,
+                     "completion_tokens": a.completion_tokens})  # fmt: skip
+    return pd.DataFrame(rows)

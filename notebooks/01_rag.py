@@ -427,7 +427,7 @@ print(lk.rate_table(rag_test, ["coverage", "selective_accuracy", "citation_accur
 
 # %% tags=["nbval-ignore-output"]
 probe = [q.paraphrases_heldout[0] for q in split.test[:16]]
-lat1 = {name: lk.latency_batch1(a, probe) for name, a in (("base", base), ("rag", rag))}
+lat1 = {name: lk.latency_batch1(a, probe).total_ms / 1e3 for name, a in (("base", base), ("rag", rag))}
 p50 = {name: float(np.median(t)) for name, t in lat1.items()}
 lb = lk.latency_breakdown(records)
 print(lb.round(1))

@@ -94,7 +94,7 @@ t0 = time.perf_counter()
 records = [r for s in systems for r in lk.run_approach(s.approach("v1"), split.test)]
 t_records = time.perf_counter() - t0
 probe = [q.paraphrases_heldout[0] for q in split.test[:12]]
-latency = {s.name: lk.latency_batch1(s.approach("v1"), probe) for s in systems}
+latency = {s.name: (lk.latency_batch1(s.approach("v1"), probe).total_ms / 1e3).tolist() for s in systems}
 print(f"{len(records)} test records in {t_records:.0f} s (cached ones cost nothing); "
       f"{len(probe)} x {len(systems)} single-question timings")
 

@@ -192,19 +192,21 @@ assert upfront_verdict == "holds", (profiles["rag"].upfront_s, profiles["ft"].up
 # %% [markdown]
 # ## 3. Latency: where RAG's extra time goes
 #
-# One question at a time (batch 1), the same 16 test questions for each system, split into stages: embed the
-# query, search, **prefill** (reading the prompt: the passages make it long) and **decode** (the answer).
+# One question at a time (batch 1, `lk.latency_batch1`, the timer of notebooks 01 and 04), the same 16 test
+# questions for each system, split into stages: embed the query, search, **prefill** (reading the prompt: the
+# passages make it long), **decode** (the answer) and the rest of the wall time (building the prompt).
 
 # %% tags=["nbval-ignore-output"]
 probe = [q.paraphrases_heldout[0] for q in split.test[:16]]
-parts = {n: lk.latency_parts(systems[n], probe) for n in ("rag", "ft", "hybrid")}
+parts = {n: lk.latency_batch1(systems[n], probe) for n in ("rag", "ft", "hybrid")}
 stages = pd.DataFrame({n: p.mean() for n, p in parts.items()}).T
+STAGES = ["embed_ms", "search_ms", "prefill_ms", "decode_ms"]
+stages["other_ms"] = stages.total_ms - stages[STAGES].sum(axis=1)  # building the prompt, Python: the wall time's rest
 stages.round(1)
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 2.4))
-stages[["embed_ms", "search_ms", "prefill_ms", "decode_ms"]].plot.barh(stacked=True, ax=ax,
-    color=["#4c72b0", "#55a868", "#c44e52", "#dd8452"])
+stages[[*STAGES, "other_ms"]].plot.barh(stacked=True, ax=ax, color=["#4c72b0", "#55a868", "#c44e52", "#dd8452", "#bbbbbb"])
 ax.set(xlabel="milliseconds per question (mean, batch 1)", title="Where the time goes")
 plt.tight_layout(); plt.show()
 lk.say(f"Notebook 04 decides whether fine-tuned models respond faster (p50 at batch 1); here, where the time "
@@ -235,7 +237,7 @@ for size in (60, 120, 240):
     r = retriever_for(size)
     for k in (1, 2, 3, 4, 5):
         cfg = lk.RAGConfig(top_k=k, min_score=0.0, max_new_tokens=1, batch_size=1, context="passages")
-        p = lk.latency_parts(lk.RAGPipeline(lm, r, cfg), probe[:4], warmup=1).mean()
+        p = lk.latency_batch1(lk.RAGPipeline(lm, r, cfg), probe[:4], warmup=1).mean()
         sweep.append({"chunk words": size, "top_k": k, **p.to_dict()})
 sweep = pd.DataFrame(sweep)
 del r; lk.free_memory()  # long prompts leave buffers behind: hand them back before the scale runs

@@ -20,13 +20,3 @@ def test_first_correct_stops_at_the_first_right_answer(text, asked, found):
 def test_first_correct_needs_an_answerable_question():
     with pytest.raises(ValueError, match="answerable"):
         lk.first_correct(Fixed("x", "y"), [q for q in REFUND_QA if not q.answerable])
-
-
-def test_latency_parts_reports_each_stage_per_question():
-    df = lk.latency_parts(Fixed("x", "y"), ["a?", "b?", "c?"], warmup=1)
-    assert len(df) == 3
-    assert df.prefill_ms.tolist() == pytest.approx([100.0] * 3) and df.decode_ms.tolist() == pytest.approx([200.0] * 3)
-    assert (df.total_ms == df.embed_ms + df.search_ms + df.prefill_ms + df.decode_ms).all()
-    assert df.prompt_tokens.tolist() == [50] * 3
-    with pytest.raises(ValueError):
-        lk.latency_parts(Fixed("x", "y"), [])

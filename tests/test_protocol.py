@@ -2,6 +2,7 @@
 
 import inspect
 import shutil
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -132,11 +133,27 @@ def test_closed_book_sends_the_question_with_the_one_prompt(tiny_lm):
         base.answer(["word " * 600])
 
 
-def test_latency_batch1_times_each_question_alone():
+class Sleepy(Fixed):
+    """Fixed, but each call takes ``seconds`` of wall time that no stage reports (building a prompt, say)."""
+
+    def __init__(self, seconds, **kw):
+        super().__init__("x", "y", **kw)
+        self.seconds = seconds
+
+    def answer(self, questions):
+        time.sleep(self.seconds)
+        return super().answer(questions)
+
+
+def test_latency_batch1_times_each_question_alone_and_splits_its_stages():
     calls = []
-    t = lk.latency_batch1(Fixed("x", "y", calls=calls), ["a", "b", "c"], warmup=1)
-    assert len(t) == 3 and all(s >= 0 for s in t)
+    df = lk.latency_batch1(Sleepy(0.03, calls=calls), ["a", "b", "c"], warmup=1)
     assert calls == [["a"], ["a"], ["b"], ["c"]]  # one warm-up, then each question alone
+    assert len(df) == 3 and (df.total_ms >= 30).all()  # the wall time, not only what the stages reported
+    assert df.prefill_ms.tolist() == pytest.approx([100.0] * 3) and df.decode_ms.tolist() == pytest.approx([200.0] * 3)
+    assert df.embed_ms.tolist() == [0.0] * 3 and df.prompt_tokens.tolist() == [50] * 3
+    with pytest.raises(ValueError, match="at least one question"):
+        lk.latency_batch1(Fixed("x", "y"), [])
 
 
 def edit(pkg: Path, module: str) -> None:
