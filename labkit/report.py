@@ -2,7 +2,8 @@
 
 Every number a notebook states comes from its own run: ``say`` renders a sentence built from variables
 as Markdown, ``results_box`` collects a run's headline numbers, ``plot_rates`` draws rates with their 95%
-intervals. Text is HTML-escaped before it reaches the page.
+intervals, ``check`` tells a learner whether an exercise's change did what was asked. Text is HTML-escaped
+before it reaches the page.
 
 Introduced in 00_setup_and_tour.ipynb.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import html
 
-__all__ = ["results_box", "say", "plot_rates", "run_report", "answers_table"]
+__all__ = ["results_box", "say", "check", "plot_rates", "run_report", "answers_table"]
 
 
 def say(text: str):
@@ -22,6 +23,33 @@ def say(text: str):
     from IPython.display import Markdown, display
 
     display(Markdown(text))
+
+
+def check(condition, what: str, hint: str = "") -> bool:
+    """An exercise's check: print ``✓ what`` when ``condition`` holds, else ``✗ not yet: hint``; return the bool.
+
+    ``condition`` is a value, or a function of no arguments called here: a check that needs something the
+    learner has not written yet (a name, a result) then says "not yet" instead of stopping the cell with
+    an error. It never raises, so an exercise cell runs as shipped, before the learner's change.
+
+    >>> check(2 + 2 == 4, "two and two make four")
+    ✓ two and two make four
+    True
+    >>> check(lambda: undefined_name > 0, "the result is positive", hint="compute the result first")
+    ✗ not yet: compute the result first (NameError)
+    False
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    error = ""
+    if callable(condition):
+        try:
+            condition = condition()
+        except Exception as err:  # the learner's code is not there yet, or not right yet: say so
+            condition, error = False, f" ({type(err).__name__})"
+    ok = bool(condition)
+    print(f"✓ {what}" if ok else f"✗ not yet: {hint or what}{error}")
+    return ok
 
 
 def results_box(title: str, items: dict[str, object]) -> str:

@@ -208,36 +208,75 @@ lk.say(f"Closed book, the base model contains the gold answer in **{acc.k} of {a
 #
 # ## Exercises
 #
-# 1. **Easy.** Ask the base model three questions of your own about the company (edit `my_questions`).
-#    Does it ever say it does not know?
-# 2. **Medium.** Compare fp32 and bf16 answers: load `lk.load_generator(dtype="float32")` and check whether the
-#    greedy answers on a few test questions change. How often do they differ?
-# 3. **Hard.** With internet access, load the published bf16 weights
-#    (`lk.load_generator("HuggingFaceTB/SmolLM2-135M-Instruct")`) and measure how much the 4-bit GGUF differs
-#    (share of identical greedy answers on `split.dev`).
+# Each exercise ends with a check (`lk.check`): run the cell after your change and it prints **✓** when the
+# change did what was asked, or **✗ not yet** with a hint. As shipped, before your change, it says "not yet".
+#
+# **Easy.** Ask the base model three questions of your own about the company: replace the example questions
+# in `my_questions`. Does it ever say it does not know?
+#
+# *What you should see:* fluent, confident answers that invent names, places and periods. The model never read
+# about this fictional company, yet it rarely declines; the check counts its declines beside its correct
+# abstention on the unanswerable test questions above (`abst`).
 
 # %% tags=["nbval-ignore-output"]
-my_questions = ["Who founded the company?", "What is the warranty period?", "Where is the head office?"]  # edit me
-for a, q_ in zip(base.answer(my_questions), my_questions):
+example_questions = ["Who founded the company?", "What is the warranty period?", "Where is the head office?"]
+my_questions = list(example_questions)  # your change here: three questions of your own
+my_answers = base.answer(my_questions)
+for q_, a in zip(my_questions, my_answers):
     print(f"Q: {q_}\nA: {a.text}\n")
+declined = sum(lk.is_abstention(a.text) for a in my_answers)
+lk.check(len(my_questions) >= 3 and not set(my_questions) & set(example_questions),
+         f"{len(my_questions)} questions of your own; the model declined {declined} of them "
+         f"(unanswerable test questions declined above: {abst})",
+         hint="replace the example questions in `my_questions` with three of your own")
+
+# %% [markdown]
+# **Medium.** Does the number format change the answers? Load a float32 copy of the generator
+# (`lk.load_generator(dtype="float32")`) and compare its greedy answers with the base model's test answers
+# (`base_test`, made in the format `lk.setup` chose). Four questions say little: raise `n` to 16 or more.
+# The cell frees the base model first to make room for the copy, so run the Easy exercise before it.
+#
+# *What you should see:* if `lk.setup` chose float32 here (section 1), both are the same float32 model and
+# every answer is identical; the check says so. With bf16, most short answers agree and some diverge after a
+# few tokens: rounding changes which token wins where two are nearly tied, and greedy decoding follows that
+# token from then on.
 
 # %% tags=["nbval-ignore-output"]
-# Medium, pre-filled on 4 questions so the notebook stays quick; raise n to try more.
-n = 4
-dtype_name = str(lm.dtype).split(".")[-1]
-del base, lm; lk.free_memory()  # its answers are in base_test: make room for the float32 copy
-lm32 = lk.load_generator(dtype="float32")
+n = 4  # your change here: compare more questions, e.g. n = 16
+if "lm" in globals():  # the first run frees the model (its answers are in base_test): room for float32
+    dtype_name = str(lm.dtype).split(".")[-1]
+    del base, lm; lk.free_memory()
+if "lm32" not in globals():
+    lm32 = lk.load_generator(dtype="float32")
 a32 = [a.text for a in lk.ClosedBook(lm32).answer([r.question for r in base_test[:n]])]
 same = sum(a == r.answer for a, r in zip(a32, base_test[:n]))
-print(f"fp32 and {dtype_name} greedy answers identical on {same}/{n} questions")
-del lm32
+print(f"float32 and {dtype_name} greedy answers identical on {same}/{n} questions")
+lk.check(n >= 16, f"compared {n} questions: {n - same} differ between float32 and {dtype_name}"
+         + (" (lk.setup chose float32 here: the same format twice)" if dtype_name == "float32" else ""),
+         hint="raise n to 16 or more: four answers say little about how often they differ")
+
+# %% [markdown]
+# **Hard.** The instruction is a knob too. `lk.ClosedBook` takes a `system=` prompt (the default is
+# `lk.CLOSED_BOOK_SYSTEM`). Write one that makes the model decline what it cannot know, and compare it with
+# the default on dev questions (eight answerable ones and every unanswerable one): choices are made on dev,
+# never on test. Does correct abstention rise, and what does it cost on the answerable questions? Both run on
+# the float32 copy of the Medium exercise.
+#
+# *What you should see:* accuracy stays near zero whatever the prompt: no instruction gives the model facts
+# it never read. A prompt that pushes it to decline raises correct abstention on the unanswerable questions
+# and over-abstention on the answerable ones together: the model cannot tell which questions it could
+# answer, so it declines both kinds alike. On this handful of questions, read a difference of one or two
+# questions as noise.
 
 # %% tags=["nbval-ignore-output"]
-# Hard: needs internet (a hub id); offline it raises lk.ModelNotFoundError, which we show instead.
-try:
-    published = lk.load_generator("HuggingFaceTB/SmolLM2-135M-Instruct")
-except lk.ModelNotFoundError as err:
-    print("offline:", str(err).split(":")[0])
+my_system = lk.CLOSED_BOOK_SYSTEM  # your change here: an instruction of your own, e.g. when to decline
+dev_few = [q for q in split.dev if q.answerable][:8] + [q for q in split.dev if not q.answerable]
+prompts = lk.run_approach(lk.ClosedBook(lm32, name="default prompt"), dev_few)
+prompts += lk.run_approach(lk.ClosedBook(lm32, name="my prompt", system=my_system), dev_few)
+display(lk.rate_table(prompts, ["accuracy", "over_abstention", "correct_abstention"]))
+lk.check(my_system.strip() != lk.CLOSED_BOOK_SYSTEM and {r.qid for r in prompts} <= {q.id for q in split.dev},
+         f"your instruction compared with the default on {len(dev_few)} dev questions",
+         hint="write your own instruction in `my_system`")
 
 # %% [markdown]
 # ## Results

@@ -364,36 +364,90 @@ HTML(show.iloc[[0, 1, 2, -3, -2, -1]].to_html(escape=True))
 #
 # ## Exercises
 #
-# **Easy.** Ask the knowledge fine-tune a fact in a wording of your own (edit `mine`). Does it still know it?
+# Each exercise ends with a check (`lk.check`, notebook 00): run the cell after your change and it prints
+# **✓** when the change did what was asked, or **✗ not yet** with a hint (as shipped, "not yet").
+#
+# **Easy.** Ask the knowledge fine-tune a fact in a wording of your own: replace the example questions in
+# `mine` (no wording from the QA set). Does it still know it?
+#
+# *What you should see:* each of your questions beside the fact card sharing most of its words, with that
+# card's gold answer. In a wording close to one it trained on, the fine-tune often gives the trained answer;
+# the further your wording is from all three, the likelier a wrong answer, given as confidently. The rate to
+# expect on new wordings is its held-out test accuracy (section 4), printed by the cell.
 
 # %% tags=["nbval-ignore-output"]
-mine = ["Tell me the founding year of Tessavik, please.", "How many people are employed at Tessavik?"]
+import re
+
+example_mine = ["Tell me the founding year of Tessavik, please.", "How many people are employed at Tessavik?"]
+mine = list(example_mine)  # your change here: facts asked in wordings of your own
+
+def nearest_card(text):  # the answerable question sharing most words with `text`, for its gold answer
+    words = set(re.findall(r"\w+", text.lower()))
+    return max(facts, key=lambda q: len(words & set(re.findall(r"\w+", q.question.lower()))))
+
 for q_, a in zip(mine, ft.answer(mine)):
-    print(f"Q: {q_}\nA: {a.text}\n")
+    card = nearest_card(q_)
+    got = "contains it" if lk.contains_gold(a.text, [card.answer, *card.aliases]) else "does not contain it"
+    print(f"Q: {q_}\nA: {a.text}\n   nearest fact card: {card.question} -> {card.answer} ({got})\n")
+print(f"held-out accuracy on the test questions (section 4): {held}")
+known = {w for q in qa for ph in lk.PHRASINGS for w in lk.wordings(q, ph)}
+lk.check(bool(mine) and not set(mine) & set(example_mine) and not set(mine) & known,
+         f"{len(mine)} facts asked in wordings of your own",
+         hint="replace the example questions in `mine` with wordings of your own (none from the QA set)")
 
 # %% [markdown]
-# **Medium.** The learning-rate knob: train the knowledge fine-tune with `lr=5e-3` (everything else equal)
-# and compare the dev curve with the one above. Choose on dev, never on test. Set `RUN_MEDIUM = True`
-# (about as long as section 4's training). `benchmarks/sweep_knowledge_lr.py` runs the sweep behind
-# `lk.KNOWLEDGE_FT`.
+# **Medium.** The learning-rate knob: train the knowledge fine-tune with another learning rate (everything
+# else equal) and compare its dev curve with the one above. Choose on dev, never on test. Set `lr_try` and
+# `RUN_MEDIUM = True`: it trains a knowledge fine-tune again, about as long as section 4's training (the cell
+# prints that run's recorded time). `benchmarks/sweep_knowledge_lr.py` runs the sweep behind `lk.KNOWLEDGE_FT`.
+#
+# *What you should see:* for each rate, one row per epoch with dev accuracy in the held-out wording and in the
+# canonical (memorised) one. A higher rate memorises the trained wordings in fewer epochs; whether the
+# held-out column follows, or only the gap between the two widens, is the finding. A rate too high makes the
+# loss jump and both columns fall. The rate to keep is the one with the best held-out dev accuracy.
 
 # %% tags=["nbval-ignore-output"]
-RUN_MEDIUM = False
-cfg_lr = replace(lk.KNOWLEDGE_FT, lr=5e-3)
-print(cfg_lr)
+RUN_MEDIUM = False  # True: trains one more knowledge fine-tune
+lr_try = lk.KNOWLEDGE_FT.lr  # your change here: another rate, e.g. 5e-3
+cfg_lr = replace(lk.KNOWLEDGE_FT, lr=lr_try)
+print(f"lk.KNOWLEDGE_FT uses lr = {lk.KNOWLEDGE_FT.lr:g}; this cell trains lr = {cfg_lr.lr:g}. "
+      f"Section 4's training took {run.train_s:.0f} s (recorded when it ran).")
+choice_lr = None
 if RUN_MEDIUM:
-    _, run_lr, choice_lr = lk.knowledge_ft(lm, qa, split, name="ft-lr5e-3", cfg=cfg_lr)
-    display(pd.concat({"lr 2e-3": choice.table, "lr 5e-3": choice_lr.table}, axis=1))
+    _, run_lr, choice_lr = lk.knowledge_ft(lm, qa, split, name=f"ft-lr{cfg_lr.lr:g}".replace(".", "p"), cfg=cfg_lr)
+    display(pd.concat({f"lr {lk.KNOWLEDGE_FT.lr:g}": choice.table, f"lr {cfg_lr.lr:g}": choice_lr.table}, axis=1))
+lk.check(cfg_lr.lr != lk.KNOWLEDGE_FT.lr and choice_lr is not None,
+         f"lr = {cfg_lr.lr:g} trained and compared with lr = {lk.KNOWLEDGE_FT.lr:g} on the dev questions",
+         hint="set lr_try to another rate" if cfg_lr.lr == lk.KNOWLEDGE_FT.lr else "set RUN_MEDIUM = True to train it")
 
 # %% [markdown]
 # **Hard.** Paraphrase augmentation: add the held-out wordings of the *train* questions to the fact cards
-# (they are not test questions) and measure whether held-out accuracy on the *test* questions rises. Does
-# seeing more wordings of some facts help the model generalise wording for others?
+# (train questions are never evaluated, so nothing scored is trained on) and measure on the *dev* questions,
+# in their held-out wordings, whether accuracy rises. Does seeing more wordings of some facts help the model
+# generalise wording for others? Fill `extra` and set `RUN_HARD = True`: it trains a knowledge fine-tune on the
+# augmented cards, a little longer than section 4's training (the cell prints that run's recorded time and
+# both example counts), then asks the dev questions after each epoch.
+#
+# *What you should see:* the augmented fine-tune's dev curve beside section 4's. Only the train questions'
+# facts gain a wording, never a dev fact: a gain on dev would be transfer of *how to read a rephrased
+# question*, which Allen-Zhu & Li found to need many paraphrases per fact. Expect a small change or none, and
+# believe it only if it exceeds a question or two of the dev set.
 
 # %% tags=["nbval-ignore-output"]
-aug = lk.knowledge_examples(qa) + lk.make_examples(train_facts, phrasings=("heldout",))
-print(f"{len(aug)} examples instead of {len(know_examples)}; "
-      f"train with lk.finetune(lm, aug, lk.KNOWLEDGE_FT, adapter='ft-aug') and run lk.run_approach on split.test")
+RUN_HARD = False  # True: trains a knowledge fine-tune on the augmented fact cards
+extra = []  # your change here: the train questions' held-out wordings as cards (lk.make_examples, phrasings=("heldout",))
+aug = know_examples + extra
+print(f"{len(aug)} examples instead of {len(know_examples)}; section 4 trained on {len(know_examples)} "
+      f"in {run.train_s:.0f} s (recorded when it ran)")
+choice_aug = None
+if RUN_HARD:
+    run_aug = lk.finetune(lm, aug, lk.KNOWLEDGE_FT, progress=False, adapter="ft-aug")
+    choice_aug = lk.pick_epoch(lm, run_aug, list(split.dev), "ft-aug")  # dev accuracy after each epoch
+    display(pd.concat({"fact cards": choice.table, "fact cards + train held-out": choice_aug.table}, axis=1))
+train_ids = {q.id for q in split.train}
+lk.check(lambda: extra and all(e.qid in train_ids and e.phrasing == "heldout" for e in extra) and choice_aug is not None,
+         f"{len(extra)} held-out wordings of train questions added, compared on the {len(split.dev)} dev questions",
+         hint="add the train questions' held-out wordings to `extra` (no dev or test question), then set RUN_HARD = True")
 
 # %% [markdown]
 # ## Results

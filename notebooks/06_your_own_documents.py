@@ -211,36 +211,89 @@ print(f"wrote build/{path.name} ({len(html) / 1024:.0f} KB); stages: " +
 # %% [markdown]
 # ## Exercises
 #
+# Each exercise ends with a check (`lk.check`, notebook 00): run the cell after your change and it prints
+# **✓** when the change did what was asked, or **✗ not yet** with a hint (as shipped, "not yet").
+#
 # **Easy.** Ask RAG and the hybrid a question of your own about these documents (edit `mine`), and look at
 # which passages each was shown.
+#
+# *What you should see:* RAG is shown the question's best sentences from its top passages (ids like
+# `doc#n/s1`) and copies its answer from them; the hybrid is shown whole passages and writes its own answer,
+# or declines. Both read the same retriever's hits: when none of them holds the answer, an answer from either
+# is unsupported however fluent it sounds. Read the shown text before trusting either.
 
 # %% tags=["nbval-ignore-output"]
-mine = "How long is the term of a Senator?"
+example_mine = "How long is the term of a Senator?"
+mine = example_mine  # your change here: a question of your own about these documents
 rag_here = lk.RAGPipeline(lm, retriever, lk.RAGConfig(top_k=res.settings["rag top_k (chosen on dev)"], min_score=-1.0,
                                                     abstention=lk.abstention_sentence(CORPUS)), name="rag")
 hyb_here = lk.reader_pipeline(lk.train_reader(lm, list(split.train), lk.load_kb("v1"), emb).lm, retriever, CORPUS,
                               decline_bias=res.settings[lk.READER_BIAS])
 for system in (rag_here, hyb_here):
     a = system.answer([mine])[0]
-    print(f"{system.name}: {a.text}\n   shown: {a.passages}")
+    print(f"{system.name}: {a.text}")
+    for pid, text in zip(a.passages, a.context):
+        print(f"   shown [{pid}] {' '.join(text.split())[:110]}")
+lk.check(mine.strip() != example_mine and mine.strip() not in {q.question for q in test_qa},
+         "your own question asked of RAG and the hybrid",
+         hint="set mine to a question of your own about these documents (not one from the questions file)")
 
 # %% [markdown]
-# **Medium.** Without a questions file, `lk.compare_documents` generates its test questions too, and the report says
-# so. Set `RUN_MEDIUM = True` to run it (about two minutes: a second fine-tune on a different split) and
-# compare RAG's accuracy on generated questions with the hand-written one above: which set flatters RAG, and why?
+# **Medium.** Without a questions file, `lk.compare_documents` generates its test questions too, and the report
+# says so. Set `RUN_MEDIUM = True` to run it (about two minutes: a second fine-tune on a different split), pick
+# RAG's records out of `gen_res.records` into `rag_gen`, and compare RAG's accuracy on generated questions with
+# the hand-written ones above: which set flatters RAG, and why?
+#
+# *What you should see:* a generated question quotes a sentence of the documents with one span blanked out, so
+# the retriever finds that sentence by its shared words and the answer is a span of it: RAG's accuracy on them
+# is usually well above its accuracy on the hand-written questions, which paraphrase and ask what a passage
+# implies. The generated set flatters RAG; the hand-written questions are the test that counts.
 
 # %% tags=["nbval-ignore-output"]
-RUN_MEDIUM = False
+RUN_MEDIUM = False  # True: about two minutes (a second fine-tune on a different split)
+print(f"section 4's fine-tune stage took {res.stages.get('ft', {}).get('seconds', float('nan')):.0f} s when it ran")
+gen_res = None
 if RUN_MEDIUM:
     gen_res = lk.compare_documents(lk.CompareConfig(docs=str(DOCS), corpus=CORPUS, out=str(OUT / "own_docs_generated.html")),
                          lm=lm, embedder=emb, progress=False)
-    print(gen_res.questions_kind, gen_res.table)
+    print(gen_res.questions_kind); display(gen_res.table)
+rag_gen = []  # your change here: RAG's records on the generated test questions (gen_res.records)
+if rag_gen:
+    print(f"RAG accuracy: hand-written questions {acc['rag']}, generated ones {lk.rates(rag_gen, 'accuracy')}")
+lk.check(lambda: rag_gen and all(r.approach == "rag" for r in rag_gen)
+         and not {r.qid for r in rag_gen} & {q.id for q in test_qa},
+         "RAG's accuracy on generated test questions beside the hand-written ones",
+         hint="set RUN_MEDIUM = True" if gen_res is None else "put gen_res's records of approach 'rag' in rag_gen")
 
 # %% [markdown]
 # **Hard.** Bring your own folder: put a few documents in a folder outside the repository, write ten questions
-# (two of them unanswerable) in a JSONL file, and run in a terminal
-# `labkit compare --docs YOUR_FOLDER --questions YOUR_FILE --out my_report.html`. Does the ranking of the four
-# systems match the one above? Which of the article's claims does your set resolve?
+# (two of them unanswerable, `"answer": null`) in a JSONL file, and run in a terminal
+# `labkit compare --docs YOUR_FOLDER --questions YOUR_FILE --out my_report.html`. It runs the stages of
+# section 4 on your folder (section 6 printed how long each took here; a larger folder takes longer). Then set
+# the three paths below: the check reads your folder and questions as `labkit compare` does and looks for
+# the report. Does the ranking of the four systems match the one above? Which of the article's claims does
+# your set resolve?
+#
+# *What you should see:* the report's table with intervals. With ten questions only very large differences
+# resolve, so most claims read "not resolved at n = …": the honest answer at that size, not a failure. On
+# documents no model was trained on, the base model should know next to nothing, unlike these famous texts.
+
+# %% tags=["nbval-ignore-output"]
+from pathlib import Path
+
+MY_DOCS, MY_QUESTIONS, MY_REPORT = None, None, None  # your change here: your folder, questions file and report
+ready = False
+if MY_DOCS and MY_QUESTIONS:
+    my_folder, my_qa = lk.load_folder(MY_DOCS), lk.as_qa_records(lk.load_questions(MY_QUESTIONS))
+    n_unanswerable = sum(not q.answerable for q in my_qa)
+    outside = not Path(MY_DOCS).resolve().is_relative_to(lk.data.REPO_ROOT.resolve())
+    print(f"{len(my_folder.docs)} documents read, {len(my_folder.skipped)} skipped; {len(my_qa)} scored questions, "
+          f"{n_unanswerable} unanswerable; folder outside the repository: {outside}")
+    ready = outside and len(my_folder.docs) > 0 and len(my_qa) >= 10 and n_unanswerable >= 2
+lk.check(ready, "your folder and questions (ten or more, two unanswerable) are ready for `labkit compare`",
+         hint="set MY_DOCS and MY_QUESTIONS: a folder outside the repository, ten or more questions, two unanswerable")
+lk.check(bool(MY_REPORT) and Path(MY_REPORT).is_file(), "`labkit compare` wrote your report",
+         hint="run labkit compare in a terminal, then set MY_REPORT to its --out path")
 
 # %% [markdown]
 # ## Results

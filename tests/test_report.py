@@ -1,6 +1,9 @@
-"""What notebooks show: the results box escapes text, the answers table lines up, the rate chart has intervals."""
+"""What notebooks show: the results box escapes text, the answers table lines up, the rate chart has intervals,
+an exercise check says done or not yet and never raises."""
 
 import matplotlib
+import numpy as np
+import pytest
 
 matplotlib.use("Agg")
 from factories import load_rows, qa_row  # noqa: E402
@@ -42,3 +45,24 @@ def test_plot_rates_draws_one_bar_per_approach_and_metric_with_intervals(tmp_pat
 
     errorbars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     assert len(errorbars) == 2 and all(c.has_yerr for c in errorbars)  # the 95% intervals, one set per approach
+
+
+def _raises():
+    raise KeyError("not computed yet")
+
+
+@pytest.mark.parametrize(
+    "condition, hint, printed, expected",
+    [
+        (True, "", "✓ top_k is 5\n", True),
+        (False, "set top_k=5", "✗ not yet: set top_k=5\n", False),
+        (False, "", "✗ not yet: top_k is 5\n", False),  # no hint: the goal itself
+        (np.bool_(True), "", "✓ top_k is 5\n", True),
+        (lambda: 5 == 5, "", "✓ top_k is 5\n", True),
+        (lambda: [], "set top_k=5", "✗ not yet: set top_k=5\n", False),  # an empty result is not yet
+        (_raises, "set top_k=5", "✗ not yet: set top_k=5 (KeyError)\n", False),  # a check that fails never raises
+    ],
+)
+def test_check_prints_done_or_not_yet_and_returns_the_bool(capsys, condition, hint, printed, expected):
+    assert lk.check(condition, "top_k is 5", hint=hint) is expected
+    assert capsys.readouterr().out == printed
