@@ -197,8 +197,9 @@ def verdict(
 def verdict_once(a: float, b: float, higher_is_better: bool = True, factor: float = 1.5) -> str:
     """A claim about two single measurements (a training time, an indexing time): no interval exists.
 
-    Repeated runs on the shared 2-core machines vary by about 10%, so this calls a claim only when one
-    measurement is at least ``factor`` times the other, and says "not resolved (one run each)" otherwise.
+    Repeated runs on the shared 2-core machines vary by about 10% (``lk.RUN_SPREAD``), so this calls a claim
+    only when one measurement is at least ``factor`` times the other, and says "not resolved (one run each)"
+    otherwise.
 
     >>> verdict_once(2.0, 70.0, higher_is_better=False), verdict_once(1.0, 1.2)
     ('holds', 'not resolved (one run each)')
