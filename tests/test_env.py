@@ -1,7 +1,5 @@
 """Environment: seeds, device, dtype, the cache folder."""
 
-import os
-
 import numpy as np
 import pytest
 import torch
@@ -73,8 +71,26 @@ def test_artifact_dir_is_keyed_by_content(tmp_path, monkeypatch):
     assert a.is_dir() and str(a).startswith(str(tmp_path))
 
 
-def test_the_suite_runs_offline():
-    assert os.environ["HF_HUB_OFFLINE"] == "1"  # conftest: no test may reach a model hub
+def test_the_suite_runs_offline(tmp_path, monkeypatch):
+    """No test may reach a model hub. huggingface_hub reads HF_HUB_OFFLINE once, when its constants first
+    load, so the variable alone proves nothing: the client itself must be offline (conftest sets it before
+    anything loads them), and a download must fail from the local cache without opening a socket."""
+    import socket
+
+    import huggingface_hub
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    assert huggingface_hub.is_offline_mode()
+    opened = []
+
+    def connect(sock, address):
+        opened.append(address)
+        raise OSError("a test tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    with pytest.raises(LocalEntryNotFoundError):
+        huggingface_hub.hf_hub_download("some-org/some-model", "config.json", cache_dir=tmp_path)
+    assert opened == []
 
 
 def test_code_digest_ignores_docstrings_and_comments_but_not_code(tmp_path):
