@@ -1,5 +1,7 @@
 """Environment: seeds, device, dtype, the cache folder."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -58,9 +60,16 @@ def test_auto_dtype_falls_back_to_fp32_without_native_bf16(monkeypatch):
         lenv._hardware_dtype.cache_clear()
 
 
-@pytest.mark.parametrize("shape", [None, (64, 32, 8), (8, 256, 64)])
-def test_matmul_probe_measures_positive_throughput(shape):
-    assert lk.matmul_gflops(torch.float32, n=128, repeats=2, shape=shape) > 0
+@pytest.mark.parametrize(
+    "shape, flops", [(None, 2 * 128**3), ((64, 32, 8), 2 * 64 * 32 * 8), ((8, 256, 64), 2 * 8 * 256 * 64)]
+)
+def test_matmul_probe_divides_the_products_flops_by_its_fastest_repeat(monkeypatch, shape, flops):
+    """A clock that makes the three timed products take 0.5, 0.25 and 0.75 s: the probe must report the
+    analytic 2*m*k*p FLOPs of one product over the best (0.25 s), whatever this CPU's speed."""
+    ticks = iter([0.0, 0.5, 10.0, 10.25, 20.0, 20.75])
+    monkeypatch.setattr(lenv, "time", SimpleNamespace(perf_counter=lambda: next(ticks)))
+    assert lk.matmul_gflops(torch.float32, n=128, repeats=3, shape=shape) == pytest.approx(flops / 0.25 / 1e9)
+    assert next(ticks, None) is None  # one reading before and after each repeat; the warm-up is not timed
 
 
 def test_artifact_dir_is_keyed_by_content(tmp_path, monkeypatch):
