@@ -1,6 +1,6 @@
 """Environment: seeds, device, dtype, the cache folder."""
 
-import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -60,9 +60,16 @@ def test_auto_dtype_falls_back_to_fp32_without_native_bf16(monkeypatch):
         lenv._hardware_dtype.cache_clear()
 
 
-@pytest.mark.parametrize("shape", [None, (64, 32, 8), (8, 256, 64)])
-def test_matmul_probe_measures_positive_throughput(shape):
-    assert lk.matmul_gflops(torch.float32, n=128, repeats=2, shape=shape) > 0
+@pytest.mark.parametrize(
+    "shape, flops", [(None, 2 * 128**3), ((64, 32, 8), 2 * 64 * 32 * 8), ((8, 256, 64), 2 * 8 * 256 * 64)]
+)
+def test_matmul_probe_divides_the_products_flops_by_its_fastest_repeat(monkeypatch, shape, flops):
+    """A clock that makes the three timed products take 0.5, 0.25 and 0.75 s: the probe must report the
+    analytic 2*m*k*p FLOPs of one product over the best (0.25 s), whatever this CPU's speed."""
+    ticks = iter([0.0, 0.5, 10.0, 10.25, 20.0, 20.75])
+    monkeypatch.setattr(lenv, "time", SimpleNamespace(perf_counter=lambda: next(ticks)))
+    assert lk.matmul_gflops(torch.float32, n=128, repeats=3, shape=shape) == pytest.approx(flops / 0.25 / 1e9)
+    assert next(ticks, None) is None  # one reading before and after each repeat; the warm-up is not timed
 
 
 def test_artifact_dir_is_keyed_by_content(tmp_path, monkeypatch):
@@ -73,8 +80,26 @@ def test_artifact_dir_is_keyed_by_content(tmp_path, monkeypatch):
     assert a.is_dir() and str(a).startswith(str(tmp_path))
 
 
-def test_the_suite_runs_offline():
-    assert os.environ["HF_HUB_OFFLINE"] == "1"  # conftest: no test may reach a model hub
+def test_the_suite_runs_offline(tmp_path, monkeypatch):
+    """No test may reach a model hub. huggingface_hub reads HF_HUB_OFFLINE once, when its constants first
+    load, so the variable alone proves nothing: the client itself must be offline (conftest sets it before
+    anything loads them), and a download must fail from the local cache without opening a socket."""
+    import socket
+
+    import huggingface_hub
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    assert huggingface_hub.is_offline_mode()
+    opened = []
+
+    def connect(sock, address):
+        opened.append(address)
+        raise OSError("a test tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    with pytest.raises(LocalEntryNotFoundError):
+        huggingface_hub.hf_hub_download("some-org/some-model", "config.json", cache_dir=tmp_path)
+    assert opened == []
 
 
 def test_code_digest_ignores_docstrings_and_comments_but_not_code(tmp_path):

@@ -26,8 +26,30 @@ def test_loss_decreases_on_a_tiny_overfit(method, run_dir):
     first, last = sum(res.losses[:2]) / 2, sum(res.losses[-2:]) / 2
     assert last < 0.5 * first
     assert 0 < res.trainable_params < res.total_params
-    assert res.tokens_per_s > 0 and res.gflops > 0 and 0 < res.frac_peak
+    assert res.tokens_per_s > 0
+    low, high = analytic_train_flops(res, cfg, method)
+    assert low <= res.gflops * 1e9 <= high
+    assert 0 < res.frac_peak <= res.hw_frac_peak < 1  # useful work <= what the CPU did < its GEMM peak
     assert res.peak_rss_mb > 0
+
+
+def analytic_train_flops(res, cfg, method: str) -> tuple[float, float]:
+    """Bounds on a run's matmul FLOPs from its token counts and the model's shapes (not from train_flops).
+
+    Forward: 2 FLOPs per weight per token (block Linears and adapters; the tied lm_head only at the
+    targets). Backward: the activation gradients cost the forward again, the trained weights' gradients 2
+    FLOPs per weight per token. Attention: 4 * d_attn per query-key pair and layer forward, twice that
+    backward; each token attends to between 1 and tokens_per_step keys (its own example's prefix).
+    """
+    model, c = res.lm.model, res.lm.model.config
+    p_lin = sum(p.numel() for n, p in model.named_parameters() if ".layers." in n and "lora_" not in n and p.ndim == 2)
+    p_lora = sum(p.numel() for n, p in model.named_parameters() if "lora_" in n)
+    trained = p_lin if method == "full" else p_lora
+    head = 2 * c.vocab_size * c.hidden_size * res.target_tokens
+    base = (4 * (p_lin + p_lora) + 2 * trained) * res.tokens + 2 * head
+    d_attn = c.num_attention_heads * getattr(c, "head_dim", c.hidden_size // c.num_attention_heads)
+    per_key = 3 * 4 * d_attn * c.num_hidden_layers * res.tokens
+    return base + per_key, base + per_key * cfg.tokens_per_step
 
 
 def test_lora_trains_only_adapters_and_full_freezes_the_embedding(run_dir):

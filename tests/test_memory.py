@@ -8,8 +8,27 @@ import pytest
 import labkit as lk
 
 
-def test_peak_rss_is_plausible():
-    assert 10 < lk.peak_rss_mb() < 24_000
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux: VmHWM and VmRSS")
+def test_peak_rss_rises_by_a_touched_buffer_and_stays_after_it_is_freed():
+    """In a fresh process (pytest's own peak would hide a rise): writing 256 MB raises the measured peak by
+    about 256 MB, and freeing them lowers the resident memory but not the peak (a high-water mark)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from labkit.memory import peak_rss_mb\n"
+        "def rss():\n"
+        "    return int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1]) / 1024\n"
+        "before = peak_rss_mb()\n"
+        "buf = bytearray(b'x') * (256 << 20)  # written, so every page is resident\n"
+        "during = peak_rss_mb()\n"
+        "del buf\n"
+        "print(before, during, peak_rss_mb(), rss())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    before, during, after, rss_after = map(float, out.split())
+    assert 256 - 4 < during - before < 256 + 4  # MB of 2**20 bytes (not kB, nor 10**6 bytes: 268)
+    assert after == pytest.approx(during, abs=1) and rss_after < after - 200  # the peak, not the current RSS
 
 
 def _subprocess_rss_growth(env_value: str) -> tuple[bool, float]:

