@@ -37,8 +37,9 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check labkit tests benchmarks notebooks
 	$(BIN)/ruff format --check labkit tests benchmarks
 
+# Minutes, not the suite: no real model, no server, no browser (`make test` runs them all).
 test-fast: $(BIN)/.installed
-	$(BIN)/python -m pytest tests -m "not slow"
+	$(BIN)/python -m pytest tests -m "not slow and not server and not browser"
 
 # Notebook 04's panel in JupyterLab in headless Chromium. Needs the OS's Chromium (Debian: apt install chromium).
 test-browser: setup

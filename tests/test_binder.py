@@ -9,6 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+pytestmark = pytest.mark.server  # starts a process: left out of make test-fast
+
 
 @pytest.fixture(scope="module")
 def plan() -> tuple[str, str]:

@@ -7,6 +7,8 @@ from faq_fixtures import HashBow
 
 import labkit as lk
 
+pytestmark = pytest.mark.server  # starts a process: left out of make test-fast
+
 
 @pytest.fixture(scope="module")
 def server():
