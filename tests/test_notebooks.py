@@ -77,3 +77,33 @@ def test_notebooks_end_with_exercises_and_a_results_box(path):
     for level in ("**Easy.**", "**Medium.**", "**Hard.**"):
         assert level in text, f"{path.name}: exercises at three levels; {level} is missing"
     assert "lk.results_box(" in nb.cells[-1].source, f"{path.name}: the last cell shows the results box"
+
+
+def test_the_readme_results_are_the_committed_notebooks_results():
+    """README.md's results section is generated from the notebooks' results boxes: no hand-typed figure."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "readme_results.py"
+    spec = importlib.util.spec_from_file_location("readme_results", path)
+    rr = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rr)
+    readme = (path.parent.parent / "README.md").read_text(encoding="utf-8")
+    assert rr.BEGIN in readme and rr.END in readme, "README.md lost its results markers"
+    assert rr.with_section(readme) == readme, "README.md's results differ: python benchmarks/readme_results.py"
+    boxed = rr.section()
+    assert boxed.count("**0") == len(NOTEBOOKS), "one results box per notebook, each titled by its number"
+
+
+def test_the_readme_results_generator_pivots_shared_measures():
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "readme_results.py"
+    spec = importlib.util.spec_from_file_location("readme_results", path)
+    rr = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rr)
+    rows = [(f"{m}: {s}", f"{m[0]}{s}") for m in ("accuracy", "latency") for s in "abc"]
+    rows += [("claim: x", "holds"), ("claim: y", "n.r."), ("claim: z", "holds"), ("wall time", "9 s")]
+    md = rr.as_markdown("99 · run", rows)
+    assert "| | a | b | c |" in md and "| accuracy | aa | ab | ac |" in md and "| latency | la | lb | lc |" in md
+    assert "* accuracy: a" not in md  # pivoted, not listed twice
+    assert "* claim: x: holds" in md and "* wall time: 9 s" in md  # one measure alone is listed, not a table
