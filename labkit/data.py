@@ -60,7 +60,10 @@ def data_dir() -> Path:
 
 @dataclass(frozen=True)
 class Document:
-    """One documentation page: ``id`` is its file name without ``.md``."""
+    """One documentation page: ``id`` is its file name without ``.md``.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
 
     id: str
     title: str
@@ -129,7 +132,10 @@ def load_kb(version: str = "v1", root: Path | str | None = None) -> list[Documen
 
 @dataclass(frozen=True)
 class QARecord:
-    """One question with its gold answers for both knowledge-base versions (schema: data/README.md)."""
+    """One question with its gold answers for both knowledge-base versions (schema: data/README.md).
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
 
     id: str
     question: str
@@ -281,6 +287,11 @@ def house_style(answer: str, doc_id: str) -> str:
 
 @dataclass
 class StyleCheck:
+    """Whether one answer follows the house style (``check_house_style``): ``ok``, the reason when not, its tag.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+
     ok: bool
     reason: str  # empty when ok
     tag: str | None = None  # the doc id in the source tag

@@ -21,7 +21,10 @@ __all__ = ["FirstCorrect", "first_correct"]
 
 @dataclass
 class FirstCorrect:
-    """How long an approach took to give its first correct answer, and how many questions that took."""
+    """How long an approach took to give its first correct answer, and how many questions that took.
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
 
     seconds: float  # answering time of every question asked, the wrong ones included
     asked: int

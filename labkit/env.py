@@ -147,7 +147,10 @@ def _hardware_dtype(device_type: str) -> torch.dtype:
 
 @dataclass
 class Env:
-    """What ``setup`` chose: print it at the top of a notebook so a run records its conditions."""
+    """What ``setup`` chose: print it at the top of a notebook so a run records its conditions.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
 
     seed: int
     device: torch.device

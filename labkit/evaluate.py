@@ -130,6 +130,8 @@ class Record:
     """One question answered by one approach: what was said, whether it was right, and what it cost.
 
     Times are seconds per query. For batched generation they are the batch's time divided by its size.
+
+    Introduced in 00_setup_and_tour.ipynb.
     """
 
     approach: str  # the approach's name (lk.Approach.name), e.g. "base", "rag", "ft", "hybrid"

@@ -46,6 +46,8 @@ class CopyConstraint:
     before the answer (``generate`` passes prompt + answer so far). ``end_ids``: tokens that end an
     answer (allowed once at least one token is out). A span may start at any source token, or at the
     same token without its leading space (a reply's first word has none).
+
+    Introduced in 01_rag.ipynb.
     """
 
     def __init__(self, tokenizer, sources: list[list[str]], prompt_width: int, end_ids: set[int]):

@@ -41,7 +41,10 @@ class LabkitInputError(ValueError):
 
 
 class DataError(LabkitInputError):
-    """A malformed data file: the message names the file, line and field, and what to do."""
+    """A malformed data file: the message names the file, line and field, and what to do.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
 
 
 def where(path, line: int | None = None, field: str | None = None) -> str:
@@ -144,7 +147,10 @@ FRONT_MATTER_LINES = 60  # a '---' further down closes no front matter (it is a 
 
 @dataclass(frozen=True)
 class FrontMatter:
-    """What ``front_matter`` found at the top of a text."""
+    """What ``front_matter`` found at the top of a text.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
 
     found: str  # "yes"; "no": the text does not start with '---'; "open": no closing '---' follows soon
     fields: dict[str, tuple[int, str]]  # key as written -> (line number, value), both stripped

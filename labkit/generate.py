@@ -24,12 +24,18 @@ BATCH_SIZE = 8
 
 
 class ContextTooLongError(ValueError):
-    """A prompt does not fit the model's context window."""
+    """A prompt does not fit the model's context window.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
 
 
 @dataclass
 class Generation:
-    """One answer and what it cost. Times are seconds per query, amortised over its batch."""
+    """One answer and what it cost. Times are seconds per query, amortised over its batch.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
 
     text: str
     prompt_tokens: int

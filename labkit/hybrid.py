@@ -102,7 +102,10 @@ class RAFTConfig:
 
 @dataclass
 class RAFTExample:
-    """One training example and how it was made (for inspection and for the ablation's bookkeeping)."""
+    """One training example and how it was made (for inspection and for the ablation's bookkeeping).
+
+    Introduced in 03_hybrid.ipynb.
+    """
 
     qid: str
     question: str

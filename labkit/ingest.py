@@ -27,12 +27,18 @@ MAX_FILE_MB = 50  # larger files are skipped with a reason: split them first
 
 
 class IngestError(LabkitInputError):
-    """The folder cannot give any documents; the message says why and what to do."""
+    """The folder cannot give any documents; the message says why and what to do.
+
+    Introduced in 06_your_own_documents.ipynb.
+    """
 
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file that gave no document: its path relative to the folder, and why."""
+    """A file that gave no document: its path relative to the folder, and why.
+
+    Introduced in 06_your_own_documents.ipynb.
+    """
 
     path: str
     reason: str
@@ -40,7 +46,10 @@ class Skipped:
 
 @dataclass
 class Folder:
-    """What ``load_folder`` found: the documents, and the files skipped with their reasons."""
+    """What ``load_folder`` found: the documents, and the files skipped with their reasons.
+
+    Introduced in 06_your_own_documents.ipynb.
+    """
 
     root: Path
     docs: list[Document]

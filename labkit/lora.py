@@ -133,7 +133,10 @@ def _quiet_peft():
 
 
 def shared_peft(model):
-    """The PeftModel that wraps this base model (its LoRA layers are injected in place), or None."""
+    """The PeftModel that wraps this base model (its LoRA layers are injected in place), or None.
+
+    Introduced in 02_finetune.ipynb.
+    """
     return model.__dict__.get("_labkit_peft")
 
 
@@ -177,6 +180,8 @@ def save_adapter(model, folder: Path) -> None:
 
     peft writes an adapter not named "default" into a subfolder of that name: move it up, so every run's
     folder looks the same whatever the adapter was called.
+
+    Introduced in 02_finetune.ipynb.
     """
     adapter = model.active_adapter
     with atomic_dir(folder) as tmp:

@@ -39,12 +39,18 @@ SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 class ModelNotFoundError(RuntimeError):
-    """A model could be had from nowhere: the message says what to install or which id failed."""
+    """A model could be had from nowhere: the message says what to install or which id failed.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
 
 
 @dataclass
 class LM:
-    """A causal language model with its tokenizer, ready for ``lk.chat_generate``."""
+    """A causal language model with its tokenizer, ready for ``lk.chat_generate``.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
 
     model: torch.nn.Module
     tokenizer: object

@@ -25,7 +25,10 @@ __all__ = ["Example", "make_examples", "tokenize_example", "Row", "row_mask", "p
 # --- data: QA records -> chat examples -> token ids with answer-only labels -> packed rows ---------
 @dataclass
 class Example:
-    """One chat: ``messages`` ends with the assistant answer the model should learn to give."""
+    """One chat: ``messages`` ends with the assistant answer the model should learn to give.
+
+    Introduced in 02_finetune.ipynb.
+    """
 
     messages: list[dict]
     qid: str = ""
@@ -127,6 +130,8 @@ class Row:
     ``row_mask`` turns it into the attention mask: a token sees the shared start and the earlier tokens of
     its own example, never another example. ``position_ids`` continue from the shared start in each
     example, so every example sees exactly the positions and context it would see alone.
+
+    Introduced in 02_finetune.ipynb.
     """
 
     input_ids: torch.Tensor  # (T,)

@@ -34,12 +34,18 @@ _DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 
 
 class PriceSheetError(LabkitInputError):
-    """A price sheet that cannot be read; the message names the file, line and field."""
+    """A price sheet that cannot be read; the message names the file, line and field.
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
 
 
 @dataclasses.dataclass(frozen=True)
 class Price:
-    """One line of the sheet: a CostModel field, its value (None = not billed that way), and its provenance."""
+    """One line of the sheet: a CostModel field, its value (None = not billed that way), and its provenance.
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
 
     field: str
     value: float | None

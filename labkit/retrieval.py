@@ -102,7 +102,10 @@ class Hits:
 
 
 class Retriever(Protocol):
-    """What a RAG pipeline needs from a retriever: its chunks, a batched search, and a fingerprint."""
+    """What a RAG pipeline needs from a retriever: its chunks, a batched search, and a fingerprint.
+
+    Introduced in 01_rag.ipynb.
+    """
 
     chunks: list[Chunk]
 

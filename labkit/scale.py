@@ -43,7 +43,10 @@ __all__ = [
 @dataclass
 class Gaussian:
     """A fitted model of embeddings, for ``synthetic_vectors``: one Gaussian, or two levels (documents, then
-    their chunks). Cholesky factors are ``(dim, dim)``; ``within`` is None for one level."""
+    their chunks). Cholesky factors are ``(dim, dim)``; ``within`` is None for one level.
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
 
     mean: np.ndarray  # (dim,)
     chol: np.ndarray  # between documents (two levels) or of all vectors (one level)
@@ -234,7 +237,10 @@ def fit_power(x, y) -> tuple[float, float]:
 # --- the workbook's inputs ---------------------------------------------------------------------------
 @dataclass
 class ScaleInputs:
-    """The real vectors the scale experiments start from (all unit float32)."""
+    """The real vectors the scale experiments start from (all unit float32).
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
 
     real: np.ndarray  # (n_real, dim) every distinct chunk of v1 and v2 at three chunk sizes
     groups: np.ndarray  # (n_real,) each chunk's document id

@@ -43,7 +43,10 @@ class IgnoredFieldsWarning(UserWarning):
 
 @dataclass(frozen=True)
 class UserQuestion:
-    """One question from the user's file. ``answer`` None + ``scored`` True: the right reply is to decline."""
+    """One question from the user's file. ``answer`` None + ``scored`` True: the right reply is to decline.
+
+    Introduced in 06_your_own_documents.ipynb.
+    """
 
     id: str
     question: str

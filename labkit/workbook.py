@@ -211,7 +211,10 @@ def document_ft(
 
 @dataclass
 class EpochChoice:
-    """The epoch chosen on dev, the view that answers with it, and the dev accuracy of every epoch."""
+    """The epoch chosen on dev, the view that answers with it, and the dev accuracy of every epoch.
+
+    Introduced in 02_finetune.ipynb.
+    """
 
     epoch: int
     lm: object
