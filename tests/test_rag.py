@@ -129,7 +129,7 @@ def test_malformed_question_record_is_a_clear_error(tmp_path):
     del bad["answer"]
     path = tmp_path / "qa.jsonl"
     path.write_text(json.dumps(QA[1]) + "\n" + json.dumps(bad) + "\n")
-    with pytest.raises(lk.DataError, match=r"qa.jsonl:2.*'answer'"):
+    with pytest.raises(lk.DataError, match=r"qa.jsonl line 2, field 'answer': missing"):
         lk.load_qa(path)
 
 
