@@ -18,7 +18,9 @@
 # | 05_cost_and_scale | cost over time and break-even, where the time goes when deployed, search from 10^3 to 10^6 passages, a real vector database, the decision guide |
 # | 06_your_own_documents | the same comparison on a folder of documents the workbook does not ship (`labkit compare`) |
 #
-# Everything runs offline on a CPU with no API key. Each notebook starts with the same one line.
+# Everything runs offline on a CPU with no API key. Each notebook starts with the same one line. The terms
+# the notebooks use (contains-gold, over-abstention, LoRA, RSS, prefill, nprobe, ...) are defined in the
+# project's `docs/glossary.md`.
 
 # %%
 import labkit as lk; env = lk.setup(seed=0)
@@ -228,7 +230,7 @@ declined = sum(lk.is_abstention(a.text) for a in my_answers)
 lk.check(len(my_questions) >= 3 and not set(my_questions) & set(example_questions),
          f"{len(my_questions)} questions of your own; the model declined {declined} of them "
          f"(unanswerable test questions declined above: {abst})",
-         hint="replace the example questions in `my_questions` with three of your own")
+         hint="replace the example questions in `my_questions` with three of your own");
 
 # %% [markdown]
 # **Medium.** Does the number format change the answers? Load a float32 copy of the generator
@@ -253,7 +255,7 @@ same = sum(a == r.answer for a, r in zip(a32, base_test[:n]))
 print(f"float32 and {dtype_name} greedy answers identical on {same}/{n} questions")
 lk.check(n >= 16, f"compared {n} questions: {n - same} differ between float32 and {dtype_name}"
          + (" (lk.setup chose float32 here: the same format twice)" if dtype_name == "float32" else ""),
-         hint="raise n to 16 or more: four answers say little about how often they differ")
+         hint="raise n to 16 or more: four answers say little about how often they differ");
 
 # %% [markdown]
 # **Hard.** The instruction is a knob too. `lk.ClosedBook` takes a `system=` prompt (the default is
@@ -276,7 +278,7 @@ prompts += lk.run_approach(lk.ClosedBook(lm32, name="my prompt", system=my_syste
 display(lk.rate_table(prompts, ["accuracy", "over_abstention", "correct_abstention"]))
 lk.check(my_system.strip() != lk.CLOSED_BOOK_SYSTEM and {r.qid for r in prompts} <= {q.id for q in split.dev},
          f"your instruction compared with the default on {len(dev_few)} dev questions",
-         hint="write your own instruction in `my_system`")
+         hint="write your own instruction in `my_system`");
 
 # %% [markdown]
 # ## Results
