@@ -260,7 +260,7 @@ print("oracle position -> examples:", dict(sorted(positions.items())))
 lk.check(lambda: all(1 <= oracle_position(e) <= len(e.passages)
                      and e.passages[oracle_position(e) - 1].doc_id in gold_docs[e.qid] for e in with_oracle),
          f"the oracle's position found in all {len(with_oracle)} examples that have one",
-         hint="return the position of the passage whose doc_id is in gold_docs[e.qid], counting from 1")
+         hint="return the position of the passage whose doc_id is in gold_docs[e.qid], counting from 1");
 
 # %% [markdown]
 # **Medium.** Give the RAFT model fewer or more passages than it was trained with (`top_k=1` and `top_k=5`) on
@@ -280,7 +280,7 @@ for k in ks_try:
 print(f"trained with {RAFT.k} passages per prompt")
 print(lk.summarize(recs_k)[["accuracy", "over_abstention", "correct_abstention", "prompt_tokens"]].round(2))
 lk.check({1, 5} <= set(ks_try) and {r.qid for r in recs_k} <= {q.id for q in split.dev},
-         "the hybrid asked with 1 and with 5 passages, on dev questions", hint="set ks_try = (1, 5)")
+         "the hybrid asked with 1 and with 5 passages, on dev questions", hint="set ks_try = (1, 5)");
 
 # %% [markdown]
 # **Hard.** Train with *random* distractors (`distractors="random"`) instead of retrieved ones, everything
@@ -305,7 +305,7 @@ if RUN_HARD:
     display(lk.rate_table(recs_hard, ["accuracy", "confidently_wrong", "over_abstention", "correct_abstention"]))
 lk.check(rand_cfg.distractors == "random" and bool(recs_hard) and {r.qid for r in recs_hard} <= {q.id for q in split.dev},
          "random distractors trained and compared with retrieved ones on the dev questions",
-         hint="set distractor_kind = \"random\"" if rand_cfg.distractors != "random" else "set RUN_HARD = True to train it")
+         hint="set distractor_kind = \"random\"" if rand_cfg.distractors != "random" else "set RUN_HARD = True to train it");
 
 # %% [markdown]
 # ## Results
