@@ -407,7 +407,7 @@ panel.version.value, panel.typed.value = "v1", my_question
 answers_mine = lk.static_table(panel.run())
 display(answers_mine[["answer", "verdict", "passages", "latency_s"]])
 lk.check(panel.question() == my_question.strip() and my_question.strip() != example,
-         "your own question asked of every system", hint="set my_question to a question of your own")
+         "your own question asked of every system", hint="set my_question to a question of your own");
 
 # %% [markdown]
 # **Medium.** Price the systems as if the generator were a hosted API: set the USD per million prompt and
@@ -429,7 +429,7 @@ display(pd.DataFrame({"USD / 1k queries, self-hosted": self_hosted.usd_per_1k_qu
                       "added by the API": hosted.usd_per_1k_queries - self_hosted.usd_per_1k_queries}).join(tok).round(5))
 lk.check(api.api_usd_per_m_prompt_tokens is not None and api.api_usd_per_m_completion_tokens is not None,
          "the systems priced with a hosted API's token prices",
-         hint="set api_prompt and api_completion to a provider's published USD per million tokens")
+         hint="set api_prompt and api_completion to a provider's published USD per million tokens");
 
 # %% [markdown]
 # **Hard.** Is RAFT's "answer from memory" fraction (`1 - p_oracle`) a risk for freshness? Train the hybrid
@@ -459,15 +459,15 @@ if RUN_HARD:
           f"p_oracle {lk.RAFT.p_oracle:g}: {rows['hybrid']['gives the old v1 answer']}")
 lk.check(cfg_p.p_oracle == 1.0 and old_share is not None,
          "a hybrid trained with p_oracle = 1.0 asked the changed facts against the v2 documents",
-         hint="set p_oracle_try = 1.0" if cfg_p.p_oracle != 1.0 else "set RUN_HARD = True to train it")
+         hint="set p_oracle_try = 1.0" if cfg_p.p_oracle != 1.0 else "set RUN_HARD = True to train it");
 
 # %% [markdown]
 # ## Results
 
 # %% tags=["nbval-ignore-output"]
-acc = {n: lk.rates([r for r in records if r.approach == n], "accuracy") for n in names}
+BOXED = ("accuracy", "coverage", "confidently_wrong", "over_abstention", "correct_abstention")
 HTML(lk.results_box("04 · this run (test questions, held-out wordings)", {
-    **{f"accuracy: {LABELS.get(n, n)}": str(acc[n]) for n in names},
+    **{f"{m.replace('_', ' ')}: {LABELS.get(n, n)}": str(rate_of(n, m)) for m in BOXED for n in names},
     **{f"p50 latency, batch 1: {LABELS.get(n, n)}": f"{np.median(latency[n]):.2f} s" for n in names},
     "v2 accuracy on changed facts: rag / ft (fact cards) / its update / hybrid":
         " / ".join(f"{rows[n]['v2 accuracy (after the update)'].value:.2f}" for n in ("rag", "ft", "ft updated", "hybrid")),
