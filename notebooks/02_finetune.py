@@ -123,6 +123,10 @@ print(f"{sum(len(i) for i, _ in tokenized)} tokens in the fact cards, "
 # update clipping bounds each step. With bf16 weights, updates smaller than half a bf16 step are rounded
 # away. To stay within the time budget both methods train **one epoch on the train questions, canonical
 # wording only**, the same data for both: a comparison of cost, not of what so little training teaches.
+#
+# The table reports work done as **GFLOP/s** (billions of floating-point operations per second) and as a
+# fraction of the **GEMM peak**: what this CPU reaches on one large matrix multiplication (`lk.matmul_gflops`),
+# the most a training step could hope for (terms: `docs/glossary.md`); **RSS** is the memory the process holds.
 
 # %% tags=["nbval-ignore-output"]
 train_facts = [q for q in split.train if q.answerable]
