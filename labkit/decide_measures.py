@@ -17,7 +17,7 @@ import numpy as np
 
 from .cost import CostModel, CostProfile, Usage, cost_over_time
 from .evaluate import Record
-from .stats import LEVEL, N_RESAMPLES, SEED
+from .stats import bootstrap_interval
 
 __all__: list[str] = []  # helpers of lk.recommend: labkit.decide puts RUN_SPREAD in lk's namespace
 
@@ -52,25 +52,17 @@ class Est:
 
 
 def _bootstrap(values, fn, unit: str) -> Est:
-    """``fn`` of ``values`` with a seeded bootstrap interval (scipy, BCa; the percentile interval where BCa
-    is undefined, as on lumpy medians): the same data always give the same interval."""
-    from scipy.stats import bootstrap
-
+    """``fn`` of ``values`` with the workbook's seeded bootstrap interval (``lk.bootstrap_interval``)."""
     x = np.asarray(values, dtype=float)
     if x.ndim != 1 or x.size == 0:
         raise ValueError(f"need a non-empty list of measured numbers, got shape {x.shape}")
     point = float(fn(x))
     if np.all(x == x[0]):  # one value, or all the same: nothing to resample
         return Est(point, point, point, unit)
-    rng = np.random.default_rng(SEED)
-    for method in ("BCa", "percentile"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # BCa undefined (degenerate, 0/0): the percentile fallback handles it
-            ci = bootstrap((x,), fn, n_resamples=N_RESAMPLES, confidence_level=LEVEL, method=method, rng=rng)
-        low, high = ci.confidence_interval
-        if np.isfinite(low) and np.isfinite(high):
-            break
-    return Est(point, float(low), float(high), unit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # BCa undefined (degenerate, 0/0): the percentile fallback handles it
+        low, high = bootstrap_interval((x,), fn)
+    return Est(point, low, high, unit)
 
 
 def median_interval(values, unit: str = "s") -> Est:
