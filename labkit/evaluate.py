@@ -21,6 +21,7 @@ from .data import ABSTENTION, QARecord, check_house_style, doc_tags
 __all__ = [
     "METRICS",
     "Record",
+    "STAGES",
     "claim",
     "contains_gold",
     "exact_match",
@@ -376,7 +377,7 @@ def claim(records: list[Record], a: str, b: str, metric: str, higher_is_better: 
     return verdict(*paired(records, a, b, metric, common), higher_is_better=higher_is_better)
 
 
-_STAGES = ("t_embed", "t_search", "t_prefill", "t_decode")
+STAGES = ("t_embed", "t_search", "t_prefill", "t_decode")  # a Record's (and an Answer's) timed stages, seconds
 
 
 def latency_breakdown(records: list[Record]):
@@ -395,8 +396,8 @@ def latency_breakdown(records: list[Record]):
     if not records:
         raise ValueError("latency_breakdown() needs at least one Record")
     df = pd.DataFrame([r.as_dict() for r in records])
-    out = df.groupby("approach", sort=False)[list(_STAGES)].mean() * 1e3
-    out.columns = [c[2:] + "_ms" for c in _STAGES]
+    out = df.groupby("approach", sort=False)[list(STAGES)].mean() * 1e3
+    out.columns = [c[2:] + "_ms" for c in STAGES]
     out["total_ms"] = out.sum(axis=1)
     return out
 

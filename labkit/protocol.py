@@ -30,7 +30,7 @@ from typing import Protocol, runtime_checkable
 
 from .data import QARecord
 from .env import artifact_dir, code_digest, module_digest
-from .evaluate import Record, score
+from .evaluate import STAGES, Record, score
 from .generate import BATCH_SIZE, ContextTooLongError, chat_generate
 
 __all__ = [
@@ -204,10 +204,7 @@ class Answer:
 
     def costs(self) -> dict:
         """The Record's cost fields."""
-        return {
-            k: getattr(self, k)
-            for k in ("t_embed", "t_search", "t_prefill", "t_decode", "prompt_tokens", "completion_tokens")
-        }
+        return {k: getattr(self, k) for k in (*STAGES, "prompt_tokens", "completion_tokens")}
 
 
 @runtime_checkable
@@ -427,7 +424,7 @@ def latency_batch1(approach: Approach, texts: list[str], warmup: int = 2):
         t0 = time.perf_counter()
         a = approach.answer([q])[0]
         wall = time.perf_counter() - t0
-        stages = {f"{k[2:]}_ms": getattr(a, k) * 1e3 for k in ("t_embed", "t_search", "t_prefill", "t_decode")}
+        stages = {f"{k[2:]}_ms": getattr(a, k) * 1e3 for k in STAGES}
         rows.append({**stages, "total_ms": wall * 1e3, "prompt_tokens": a.prompt_tokens,
                      "completion_tokens": a.completion_tokens})  # fmt: skip
     return pd.DataFrame(rows)
