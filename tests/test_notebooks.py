@@ -79,15 +79,21 @@ def test_notebooks_end_with_exercises_and_a_results_box(path):
     assert "lk.results_box(" in nb.cells[-1].source, f"{path.name}: the last cell shows the results box"
 
 
-def test_the_readme_results_are_the_committed_notebooks_results():
-    """README.md's results section is generated from the notebooks' results boxes: no hand-typed figure."""
+def _readme_results():
+    """benchmarks/readme_results.py, loaded as a module (benchmarks/ is not a package)."""
     import importlib.util
 
     path = Path(__file__).resolve().parent.parent / "benchmarks" / "readme_results.py"
     spec = importlib.util.spec_from_file_location("readme_results", path)
     rr = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(rr)
-    readme = (path.parent.parent / "README.md").read_text(encoding="utf-8")
+    return rr
+
+
+def test_the_readme_results_are_the_committed_notebooks_results():
+    """README.md's results section is generated from the notebooks' results boxes: no hand-typed figure."""
+    rr = _readme_results()
+    readme = (Path(rr.__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     assert rr.BEGIN in readme and rr.END in readme, "README.md lost its results markers"
     assert rr.with_section(readme) == readme, "README.md's results differ: python benchmarks/readme_results.py"
     boxed = rr.section()
@@ -95,12 +101,7 @@ def test_the_readme_results_are_the_committed_notebooks_results():
 
 
 def test_the_readme_results_generator_pivots_shared_measures():
-    import importlib.util
-
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "readme_results.py"
-    spec = importlib.util.spec_from_file_location("readme_results", path)
-    rr = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(rr)
+    rr = _readme_results()
     rows = [(f"{m}: {s}", f"{m[0]}{s}") for m in ("accuracy", "latency") for s in "abc"]
     rows += [("claim: x", "holds"), ("claim: y", "n.r."), ("claim: z", "holds"), ("wall time", "9 s")]
     md = rr.as_markdown("99 · run", rows)
