@@ -27,6 +27,7 @@ from .lora import *
 from .packing import *
 from .flops import *
 from .optim import *
+from .trainlog import *
 from .finetune import *
 from .hybrid import *
 from .side_by_side import *

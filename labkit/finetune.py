@@ -1,12 +1,20 @@
 """Fine-tuning the generator on CPU in minutes: LoRA (default) or full, with resumable checkpoints.
 
-Why a short explicit loop and not ``transformers.Trainer``: the loop *is* the lesson (forward, loss on
-answer tokens only, backward, optimizer step), it fits on two screens, and it lets us control what
-matters on a 2-core CPU: packed rows with no padding, logits computed only where there is a target,
-bf16 matmuls, and a FLOP count per step. The machinery we do not hand-write comes from libraries:
+Why a short explicit loop and not ``transformers.Trainer``: the loop *is* the lesson. ``train_loop``
+reads top to bottom like nanoGPT's ``train.py``: packed rows in, forward (logits only where there is a
+target), loss on answer tokens only, backward, optimizer step, learning-rate schedule, a checkpoint every
+few steps. ``finetune`` wraps it, at marked points, with what a notebook needs around a loop: reuse of a
+finished run from the cache, resume from the last checkpoint after an interrupt, and the run's time and
+FLOP accounting (``TrainLog``, ``labkit.trainlog``). What we do not hand-write comes from libraries:
 ``peft`` injects and saves the LoRA adapters (``labkit.lora``), transformers ships Adafactor. Examples
 become packed rows in ``labkit.packing``; FLOPs are counted in ``labkit.flops``; full fine-tuning steps
 its optimizer inside backward (``labkit.optim``).
+
+The cache folder of a run (``TrainResult.ckpt_dir``)::
+
+    last/        the latest resumable checkpoint (weights, optimizer state, RNG, TrainLog numbers)
+    epoch-k/     LoRA: the adapter after epoch k (a peft folder)
+    final/       the finished run: trainable-*.safetensors, adapter/ (LoRA), result.json
 
 >>> cfg = FinetuneConfig(method="lora", r=8, epochs=3)              # doctest: +SKIP
 >>> res = finetune(lm, make_examples(qa, kind="knowledge"), cfg)    # doctest: +SKIP
@@ -20,33 +28,24 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import random
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import (
-    load_checkpoint,
-    load_tensors,
-    load_trainable,
-    recover,
-    save_checkpoint,
-    save_tensors,
-    trainable_state,
-)
+from .checkpoint import load_tensors, load_trainable, recover, save_checkpoint, save_tensors, trainable_state
 from .env import artifact_dir, module_digest
-from .flops import matmul_peak, train_flops
 from .generate import ContextTooLongError
 from .lora import inject_lora, lora_autocast, lora_layers, save_adapter, shared_peft
-from .memory import free_memory, peak_rss_mb
+from .memory import free_memory
 from .models import LM, base_model, mark_weights, tensors_digest
 from .optim import StepInBackward, lr_at, make_optimizer
-from .packing import Row, _as_example, _bucket, pack, pad_row, row_mask, shared_prompt_len, tokenize_example
+from .packing import as_example, epoch_rows, loss_positions, row_mask, shared_prompt_len, tokenize_example
+from .trainlog import TrainLog, TrainResult
 
-__all__ = ["FinetuneConfig", "TrainResult", "finetune"]
+__all__ = ["FinetuneConfig", "prepare_model", "train_loop", "finetune"]
 
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -107,16 +106,15 @@ class FinetuneConfig:
         return self.method == "full" if self.grad_checkpointing is None else self.grad_checkpointing
 
 
-def _epoch_rows(tokenized, cfg: FinetuneConfig, epoch: int, prefix: int = 0) -> list[Row]:
-    order = list(range(len(tokenized)))
-    random.Random(cfg.seed * 1000 + epoch).shuffle(order)  # a fresh, reproducible order per epoch
-    rows = pack([tokenized[i] for i in order], cfg.tokens_per_step, prefix)
-    return [pad_row(r, min(_bucket(r.input_ids.numel()), cfg.tokens_per_step)) for r in rows]  # few shapes
-
-
 # --- model preparation -------------------------------------------------------------------------------
-def _prepare_model(lm: LM, cfg: FinetuneConfig, adapter: str = "default"):
-    """LoRA: add adapter ``adapter`` (base frozen). Full: unfreeze the blocks (and the embedding if asked)."""
+def prepare_model(lm: LM, cfg: FinetuneConfig, adapter: str = "default", start: Path | None = None):
+    """The model to train: LoRA adds adapter ``adapter`` (base frozen), from the adapter file ``start`` if
+    given; full unfreezes the blocks (and the embedding if asked). Gradient checkpointing as configured.
+
+    >>> model = prepare_model(lk.tiny_generator(), FinetuneConfig(r=4))      # doctest: +SKIP
+
+    Introduced in 02_finetune.ipynb.
+    """
     model = lm.model
     if cfg.method == "full" and (shared_peft(model) is not None or lora_layers(model)):
         raise ValueError(
@@ -130,69 +128,84 @@ def _prepare_model(lm: LM, cfg: FinetuneConfig, adapter: str = "default"):
         model = inject_lora(
             model, adapter, r=cfg.r, alpha=cfg.alpha, dropout=cfg.dropout, targets=cfg.target_modules, seed=cfg.seed
         )
+        if start is not None:  # continue an earlier adapter (init_from)
+            from peft import set_peft_model_state_dict
+            from safetensors.torch import load_file
+
+            set_peft_model_state_dict(model, load_file(start), adapter_name=adapter)
     else:
         for name, p in model.named_parameters():
             p.requires_grad = not (cfg.freeze_embeddings and "embed_tokens" in name)
     return model.train()
 
 
-# --- the training loop -------------------------------------------------------------------------------
-@dataclass
-class TrainResult:
-    """What a run cost and how its loss went. ``lm`` is the trained model (not saved to JSON).
+# --- the training loop: the lesson -------------------------------------------------------------------
+def train_loop(model, opt, tokenized, cfg, log, ckpt, *, stop_after=None, progress=True) -> bool:
+    """Train ``model`` on ``tokenized`` (ids, labels) examples, top to bottom; True if it ran to the end.
+
+    Each step: one packed row in, forward, loss, backward, optimizer step; the learning rate follows
+    ``lr_at``; a checkpoint in ``ckpt/last`` every ``cfg.checkpoint_every`` steps and at each epoch end.
+    Steps up to ``log.step`` are skipped (a resumed run); ``stop_after=k`` returns False after step k's
+    checkpoint (an interruption on purpose). ``finetune`` prepares the model and optimizer and wraps this.
+
+    >>> done = train_loop(model, make_optimizer(model, cfg), tokenized, cfg, TrainLog(), ckpt)  # doctest: +SKIP
 
     Introduced in 02_finetune.ipynb.
     """
+    from tqdm.auto import tqdm
 
-    method: str
-    steps: int  # optimizer steps done
-    losses: list[float]  # mean answer-token loss per step
-    epoch_ends: list[int]  # step number at the end of each epoch
-    trainable_params: int
-    total_params: int
-    wall_s: float  # whole run (incl. checkpoint writes), seconds; summed over resumed pieces
-    train_s: float  # forward + backward + step only, seconds
-    tokens: int  # tokens processed (prompt + answer; no padding exists)
-    target_tokens: int  # tokens with a loss (answers)
-    tokens_per_s: float
-    gflops: float  # matmul GFLOP done (see train_flops)
-    gflops_per_s: float
-    peak_gflops: float  # GEMM probe of this dtype and device
-    frac_peak: float  # gflops_per_s / peak_gflops: useful work ("model FLOPs utilisation")
-    hw_frac_peak: float  # the same with padding and checkpoint recompute counted ("hardware FLOPs")
-    peak_rss_mb: float  # process peak resident memory at the end of training
-    peak_cuda_mb: float  # 0 on CPU
-    dtype: str
-    ckpt_dir: str
-    completed: bool = True
-    reused: bool = False  # loaded from a finished run in the cache, nothing trained
-    resumed_from: int = 0  # step the run continued from (0: started fresh)
-    lm: LM | None = field(default=None, repr=False)
+    device = next(model.parameters()).device
+    dtype = model.get_input_embeddings().weight.dtype  # the base weights' dtype (adapters are fp32)
+    adapters = lora_layers(model)  # found once: walking 500 modules per step costs time
+    prefix = shared_prompt_len(tokenized)  # system prompt + chat markup: once per row, not once per example
+    # (epochs, rows): each epoch's examples shuffled, packed and padded, made up front (cheap, exact)
+    plan = [epoch_rows(tokenized, cfg.tokens_per_step, cfg.seed, e, prefix) for e in range(cfg.epochs)]
+    bar = tqdm(total=sum(map(len, plan)), initial=log.step, disable=not progress, desc=f"{cfg.method} fine-tune")
+    in_backward = opt.hooked() if isinstance(opt, StepInBackward) else contextlib.nullcontext()  # full: see optim
+    step = 0
+    with bar, in_backward:
+        for epoch, rows in enumerate(plan):
+            for row in rows:  # one packed row = one optimizer step
+                step += 1
+                if step <= log.step:
+                    continue  # resumed: done before the interruption
+                t0 = time.perf_counter()  # accounting: the step's time starts
+                # schedule: set before backward, where a StepInBackward optimizer steps
+                for group in opt.param_groups:
+                    group["lr"] = lr_at(step - 1, cfg)
+                keep, targets = loss_positions(row)  # (n_kept,) answer positions (+ padding), their targets
+                with lora_autocast(adapters, dtype, device.type):  # adapter matmuls in the base's dtype
+                    # forward: logits only where there is a target, (1, n_kept, vocab)
+                    out = model(
+                        input_ids=row.input_ids[None].to(device),  # (1, T)
+                        position_ids=row.position_ids[None].to(device),  # (1, T)
+                        attention_mask=row_mask(row).to(device),  # (1, 1, T, T): own tokens + the shared start
+                        logits_to_keep=keep.to(device),
+                        use_cache=False,
+                    )
+                    loss = F.cross_entropy(out.logits[0].float(), targets.to(device))  # mean over real targets
+                    # backward, in the scope too: gradient checkpointing recomputes the forward here
+                    loss.backward()
+                # optimizer step (full fine-tuning has already stepped, inside backward)
+                if not isinstance(opt, StepInBackward):
+                    torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], cfg.grad_clip)
+                    opt.step()
+                    opt.zero_grad(set_to_none=True)
+                epoch_end = row is rows[-1]
+                log.record(step, loss.item(), row, t0, epoch_end)  # accounting: time, tokens, FLOPs
+                bar.update(1)
+                bar.set_postfix(loss=f"{log.losses[-1]:.3f}", epoch=epoch + 1)
+                # checkpoint: an interrupted run resumes from here
+                if step % cfg.checkpoint_every == 0 or epoch_end or step == stop_after:
+                    save_checkpoint(ckpt / "last", model, opt, cfg.method, log.snapshot())
+                if epoch_end and cfg.method == "lora":  # small: keep each epoch's adapter for the epoch choice
+                    save_adapter(model, ckpt / f"epoch-{epoch + 1}")
+                if step == stop_after:
+                    return False
+    return True
 
-    def numbers(self) -> dict:
-        """Every field but ``lm``, as plain values (what ``result.json`` stores).
 
-        Not ``dataclasses.asdict``: it deep-copies every field, ``lm`` too, i.e. the whole model. That
-        copy (plus a reference cycle between peft's wrapper and the base model, so only the garbage
-        collector frees it) was the unexplained +350 MB in notebook 02's full fine-tune.
-        """
-        return {
-            f.name: list(v) if isinstance(v := getattr(self, f.name), list) else v
-            for f in fields(self)
-            if f.name != "lm"
-        }
-
-    def summary(self) -> dict:
-        """The run's figures for a table: no per-step lists, no cache path (it is this machine's)."""
-        d = {k: v for k, v in self.numbers().items() if k not in ("losses", "epoch_ends", "ckpt_dir")}
-        d["final_loss"] = self.losses[-1] if self.losses else float("nan")
-        return d
-
-
-def _data_hash(tokenized) -> str:
-    return hashlib.sha256(json.dumps(tokenized).encode()).hexdigest()[:16]
-
-
+# --- around the loop: cache, resume, accounting ------------------------------------------------------
 def finetune(
     lm: LM,
     examples: list,
@@ -228,7 +241,35 @@ def finetune(
     Introduced in 02_finetune.ipynb.
     """
     cfg = cfg or FinetuneConfig()
-    examples = [_as_example(ex, i) for i, ex in enumerate(examples or [])]
+    tokenized = _tokenize(lm, examples, cfg)  # [(ids, labels)] per example, checked
+    start = _initial_adapter(init_from, cfg)
+    ckpt = Path(out_dir) if out_dir else artifact_dir("ft", _run_key(lm, cfg, tokenized, start))
+    ckpt.mkdir(parents=True, exist_ok=True)
+    model = prepare_model(lm, cfg, adapter, start)
+    # 1. cache: a finished run is loaded, nothing trained
+    if (ckpt / "final" / "result.json").exists():
+        return _reuse(lm, model, cfg, ckpt)
+    # 2. resume: the last checkpoint's weights, optimizer state, RNG and numbers (a fresh log if none)
+    opt = make_optimizer(model, cfg)
+    log = TrainLog.resume(recover(ckpt / "last"), model, opt, cfg.method)  # a crash mid-replace must not lose it
+    resumed_from = log.step
+    # 3. the loop, timed and counted
+    log.start(model, cfg.method)
+    completed = train_loop(model, opt, tokenized, cfg, log, ckpt, stop_after=stop_after, progress=progress)
+    log.stop()
+    # 4. the result; a finished run saved for reuse (before the model is handed over for inference)
+    if completed:
+        _save_final(ckpt, model, cfg)
+    res = log.result(lm, model, cfg.method, ckpt, completed, resumed_from)
+    res.lm = _finish(lm, model)
+    if completed:
+        (ckpt / "final" / "result.json").write_text(json.dumps(res.numbers()))
+    return res
+
+
+def _tokenize(lm: LM, examples: list, cfg: FinetuneConfig) -> list[tuple[list[int], list[int]]]:
+    """The examples as (ids, labels), after checking what would otherwise fail deep inside training."""
+    examples = [as_example(ex, i) for i, ex in enumerate(examples or [])]
     if not examples:
         raise ValueError("the training set is empty: pass at least one example (see lk.make_examples).")
     if lm.adapter is not None:
@@ -238,47 +279,20 @@ def finetune(
             f"FinetuneConfig.tokens_per_step={cfg.tokens_per_step} is longer than "
             f"the model's context of {lm.max_context} tokens: lower it."
         )
-    tokenized = [tokenize_example(lm.tokenizer, ex, cfg.tokens_per_step) for ex in examples]
+    return [tokenize_example(lm.tokenizer, ex, cfg.tokens_per_step) for ex in examples]
+
+
+def _run_key(lm: LM, cfg: FinetuneConfig, tokenized, start: Path | None) -> dict:
+    """What names a run's cache folder: same key, same run (resumed or reused)."""
     key = {
         "cfg": asdict(cfg),
-        "data": _data_hash(tokenized),
+        "data": hashlib.sha256(json.dumps(tokenized).encode()).hexdigest()[:16],
         "base": lm.fingerprint(),  # which weights, dtype and device: no machine path, so a moved cache is reused
         "code": module_digest(__name__),  # the training code: this loop and every labkit module it imports
     }
-    start = _initial_adapter(init_from, cfg)
     if start is not None:
         key["init"] = hashlib.sha256(start.read_bytes()).hexdigest()[:16]
-    ckpt = Path(out_dir) if out_dir else artifact_dir("ft", key)
-    ckpt.mkdir(parents=True, exist_ok=True)
-    model = _prepare_model(lm, cfg, adapter)
-    if start is not None:
-        from peft import set_peft_model_state_dict
-        from safetensors.torch import load_file
-
-        set_peft_model_state_dict(model, load_file(start), adapter_name=adapter)
-    opt = make_optimizer(model, cfg)
-    done, last = ckpt / "final", recover(ckpt / "last")  # a crash mid-replace must not lose the checkpoint
-    if (done / "result.json").exists():  # a finished run: load its weights, report its numbers
-        load_trainable(model, cfg.method, load_tensors(done, "trainable"))
-        saved = json.loads((done / "result.json").read_text())
-        saved.update(reused=True, ckpt_dir=str(ckpt))  # where it lies now: the cache may have moved since
-        return TrainResult(**saved, lm=_finish(lm, model))
-    state = {
-        "step": 0,
-        "losses": [],
-        "epoch_ends": [],
-        "wall_s": 0.0,
-        "train_s": 0.0,
-        "tokens": 0,
-        "target_tokens": 0,
-        "flops": 0.0,
-        "hw_flops": 0.0,
-    }
-    if (last / "trainer_state.json").exists():
-        meta = load_checkpoint(last, model, opt, cfg.method)
-        state = {k: meta.get(k, 0.0) for k in state}
-    resumed_from = state["step"]
-    return _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after, progress)
+    return key
 
 
 def _initial_adapter(init_from, cfg: FinetuneConfig) -> Path | None:
@@ -296,97 +310,12 @@ def _initial_adapter(init_from, cfg: FinetuneConfig) -> Path | None:
     return file
 
 
-def _finish(lm: LM, model) -> LM:
-    model.eval()
-    base = base_model(model)
-    if base.is_activation_checkpointing:
-        base.activation_checkpointing_disable()  # generation needs the KV cache back
-    free_memory()  # hand the training step's freed buffers back to the OS before the next phase
-    adapter = model.active_adapter if hasattr(model, "peft_config") else None  # the one just trained
-    if adapter is None:  # full fine-tuning changed the base weights in place: say so in every fingerprint
-        mark_weights(base, "full fine-tune " + tensors_digest(trainable_state(model, "full").items()))
-    return LM(
-        model=model, tokenizer=lm.tokenizer, name=f"{lm.name}+{adapter or 'ft'}", source=lm.source, adapter=adapter
-    )
-
-
-def _train_step(model, row: Row, opt, cfg: FinetuneConfig, lr: float, device, adapters=()) -> float:
-    for group in opt.param_groups:  # before backward: a StepInBackward optimizer steps inside it
-        group["lr"] = lr
-    keep = (row.labels != -100).nonzero().squeeze(1)  # (n_targets,) positions that carry a loss
-    targets = row.labels[keep]
-    extra = _bucket(len(keep)) - len(keep)  # pad to a multiple of 64 rows: a stable lm_head shape
-    keep = torch.cat([keep, keep.new_full((extra,), row.input_ids.numel() - 1)])
-    targets = torch.cat([targets, torch.full((extra,), -100)])  # -100: the padded rows carry no loss
-    dtype = model.get_input_embeddings().weight.dtype  # the base weights' dtype (adapters are fp32)
-    with lora_autocast(list(adapters), dtype, device.type):  # adapter matmuls in the base's dtype
-        out = model(
-            input_ids=row.input_ids[None].to(device),
-            position_ids=row.position_ids[None].to(device),
-            attention_mask=row_mask(row).to(device),  # (1, 1, T, T): own tokens + the shared start
-            logits_to_keep=keep.to(device),  # logits only where needed: (1, n_kept, vocab)
-            use_cache=False,
-        )
-        loss = F.cross_entropy(out.logits[0].float(), targets.to(device))  # mean over real targets only
-        loss.backward()  # in the scope too: gradient checkpointing recomputes the forward here
-    if not isinstance(opt, StepInBackward):  # (full fine-tuning has already stepped, in backward)
-        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], cfg.grad_clip)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-    return loss.item()
-
-
-def _train(lm, model, opt, cfg, tokenized, state, ckpt, resumed_from, stop_after, progress) -> TrainResult:
-    from tqdm.auto import tqdm
-
-    device = lm.device
-    prefix = shared_prompt_len(tokenized)  # system prompt + chat markup: processed once per row, not per example
-    plan = [_epoch_rows(tokenized, cfg, e, prefix) for e in range(cfg.epochs)]  # (epochs, rows): cheap, exact
-    total = sum(len(p) for p in plan)
-    adapters = lora_layers(model)  # found once: walking 500 modules per step costs time
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-    wall0, t_run, step = state["wall_s"], time.perf_counter(), 0
-    bar = tqdm(total=total, initial=state["step"], disable=not progress, desc=f"{cfg.method} fine-tune")
-    stopped = False
-    with opt.hooked() if isinstance(opt, StepInBackward) else contextlib.nullcontext():
-        for epoch, rows in enumerate(plan):
-            for row in rows:
-                step += 1
-                if step <= state["step"]:
-                    continue  # done before the interruption
-                t0 = time.perf_counter()
-                loss = _train_step(model, row, opt, cfg, lr_at(step - 1, cfg), device, adapters)
-                state["train_s"] += time.perf_counter() - t0
-                state["losses"].append(loss)
-                state["tokens"] += row.input_ids.numel() - row.n_pad
-                state["target_tokens"] += int((row.labels != -100).sum())
-                state["flops"] += train_flops(model, row, cfg.method)
-                state["hw_flops"] += train_flops(model, row, cfg.method, hardware=True)
-                state["step"] = step
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss:.3f}", epoch=epoch + 1)
-                end_of_epoch = row is rows[-1]
-                if end_of_epoch:
-                    state["epoch_ends"].append(step)
-                if step % cfg.checkpoint_every == 0 or end_of_epoch or step == stop_after:
-                    state["wall_s"] = wall0 + time.perf_counter() - t_run
-                    save_checkpoint(ckpt / "last", model, opt, cfg.method, state)
-                if end_of_epoch and cfg.method == "lora":  # small: keep each epoch's adapter for the knob
-                    save_adapter(model, ckpt / f"epoch-{epoch + 1}")
-                if step == stop_after:
-                    stopped = True
-                    break
-            if stopped:
-                break
-    bar.close()
-    state["wall_s"] = wall0 + time.perf_counter() - t_run
-    if not stopped:  # saved before _result hands the model over for inference
-        _save_final(ckpt, model, cfg)
-    res = _result(lm, model, cfg, state, ckpt, completed=not stopped, resumed_from=resumed_from)
-    if not stopped:
-        (ckpt / "final" / "result.json").write_text(json.dumps(res.numbers()))
-    return res
+def _reuse(lm: LM, model, cfg: FinetuneConfig, ckpt: Path) -> TrainResult:
+    """A finished run from the cache: its weights into ``model``, its numbers from ``final/result.json``."""
+    load_trainable(model, cfg.method, load_tensors(ckpt / "final", "trainable"))
+    saved = json.loads((ckpt / "final" / "result.json").read_text())
+    saved.update(reused=True, ckpt_dir=str(ckpt))  # where it lies now: the cache may have moved since
+    return TrainResult(**saved, lm=_finish(lm, model))
 
 
 def _save_final(ckpt: Path, model, cfg: FinetuneConfig) -> None:
@@ -397,36 +326,16 @@ def _save_final(ckpt: Path, model, cfg: FinetuneConfig) -> None:
         save_adapter(model, final / "adapter")
 
 
-def _result(lm, model, cfg, state, ckpt, completed, resumed_from) -> TrainResult:
-    device = lm.device
-    peak = matmul_peak(lm.dtype, device)
-    train_s = max(state["train_s"], 1e-9)
-    gflops = state["flops"] / 1e9
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    # The model: base weights + this run's trainable ones (other adapters sharing the base not counted).
-    total = sum(p.numel() for n, p in model.named_parameters() if p.requires_grad or "lora_" not in n)
-    return TrainResult(
-        method=cfg.method,
-        steps=state["step"],
-        losses=list(state["losses"]),
-        epoch_ends=list(state["epoch_ends"]),
-        trainable_params=trainable,
-        total_params=total,
-        wall_s=state["wall_s"],
-        train_s=state["train_s"],
-        tokens=state["tokens"],
-        target_tokens=state["target_tokens"],
-        tokens_per_s=state["tokens"] / train_s,
-        gflops=gflops,
-        gflops_per_s=gflops / train_s,
-        peak_gflops=peak,
-        frac_peak=gflops / train_s / peak,
-        hw_frac_peak=state["hw_flops"] / 1e9 / train_s / peak,
-        peak_rss_mb=peak_rss_mb(),
-        peak_cuda_mb=torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else 0.0,
-        dtype=str(lm.dtype).split(".")[-1],
-        ckpt_dir=str(ckpt),
-        completed=completed,
-        resumed_from=resumed_from,
-        lm=_finish(lm, model),
+def _finish(lm: LM, model) -> LM:
+    """The trained model as an ``LM`` view, ready for generation."""
+    model.eval()
+    base = base_model(model)
+    if base.is_activation_checkpointing:
+        base.activation_checkpointing_disable()  # generation needs the KV cache back
+    free_memory()  # hand the training step's freed buffers back to the OS before the next phase
+    adapter = model.active_adapter if hasattr(model, "peft_config") else None  # the one just trained
+    if adapter is None:  # full fine-tuning changed the base weights in place: say so in every fingerprint
+        mark_weights(base, "full fine-tune " + tensors_digest(trainable_state(model, "full").items()))
+    return LM(
+        model=model, tokenizer=lm.tokenizer, name=f"{lm.name}+{adapter or 'ft'}", source=lm.source, adapter=adapter
     )

@@ -15,7 +15,7 @@ import functools
 import torch
 
 from .env import matmul_gflops
-from .packing import Row, _bucket
+from .packing import Row, bucket_len
 
 __all__ = ["train_flops", "matmul_peak"]
 
@@ -39,7 +39,7 @@ def train_flops(model, row: Row, method: str, hardware: bool = False) -> float:
     T = row.input_ids.numel() - (0 if hardware else row.n_pad)
     n_tgt = int((row.labels != -100).sum())
     if hardware:
-        n_tgt = _bucket(n_tgt)
+        n_tgt = bucket_len(n_tgt)
     blocks = base.model.layers
     p_lin = sum(
         m.weight.numel() for n, m in blocks.named_modules() if isinstance(m, torch.nn.Linear) and "lora_" not in n

@@ -28,7 +28,7 @@ from .memory import free_memory
 from .models import LM, base_model, mark_weights, tensors_digest
 
 if TYPE_CHECKING:
-    from .finetune import TrainResult
+    from .trainlog import TrainResult
 
 __all__ = [
     "lora_layers",

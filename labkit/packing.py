@@ -11,6 +11,7 @@ Introduced in 02_finetune.ipynb.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 import torch
@@ -19,7 +20,20 @@ from .data import QARecord
 from .generate import ContextTooLongError
 from .protocol import CLOSED_BOOK_SYSTEM, TRAIN_WORDINGS, wordings
 
-__all__ = ["Example", "make_examples", "tokenize_example", "Row", "row_mask", "pad_row", "shared_prompt_len", "pack"]
+__all__ = [
+    "Example",
+    "make_examples",
+    "as_example",
+    "tokenize_example",
+    "Row",
+    "row_mask",
+    "pad_row",
+    "shared_prompt_len",
+    "pack",
+    "epoch_rows",
+    "loss_positions",
+    "bucket_len",
+]
 
 
 # --- data: QA records -> chat examples -> token ids with answer-only labels -> packed rows ---------
@@ -84,7 +98,14 @@ def make_examples(
     return examples
 
 
-def _as_example(ex, i: int) -> Example:
+def as_example(ex, i: int) -> Example:
+    """Training example ``i`` as an ``Example`` (a ``{"messages": [...]}`` dict too), checked to end with an answer.
+
+    >>> as_example({"messages": [{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": "Hi."}]}, 0).qid
+    ''
+
+    Introduced in 02_finetune.ipynb.
+    """
     ex = Example(messages=ex["messages"]) if isinstance(ex, dict) else ex
     msgs = ex.messages
     if not msgs or msgs[-1].get("role") != "assistant" or not str(msgs[-1].get("content") or "").strip():
@@ -256,5 +277,46 @@ def _make_row(items, prefix: int) -> Row:
     )
 
 
-def _bucket(n: int, step: int = 64) -> int:
-    return -(-n // step) * step  # round up: few distinct lm_head shapes (see pad_row for why)
+def epoch_rows(tokenized: list[tuple[list[int], list[int]]], row_len: int, seed: int, epoch: int, prefix: int = 0):
+    """One epoch's training rows: the examples in a fresh order (reproducible from ``seed`` and ``epoch``),
+    packed (``pack``), each row padded up to a multiple of 64 tokens (``pad_row``: few step shapes).
+
+    >>> rows = epoch_rows([([1, 2, 3], [-100, 3, -100]), ([4, 5], [5, -100])], 128, seed=0, epoch=0)
+    >>> len(rows), rows[0].input_ids.numel(), rows[0].n_pad
+    (1, 64, 59)
+
+    Introduced in 02_finetune.ipynb.
+    """
+    order = list(range(len(tokenized)))
+    random.Random(seed * 1000 + epoch).shuffle(order)  # a fresh, reproducible order per epoch
+    rows = pack([tokenized[i] for i in order], row_len, prefix)
+    return [pad_row(r, min(bucket_len(r.input_ids.numel()), row_len)) for r in rows]
+
+
+def loss_positions(row: Row) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where a training step computes logits, and their targets: the answer positions, padded with the
+    row's last position (target -100, no loss) to a multiple of 64, so the lm_head sees few shapes.
+
+    >>> keep, targets = loss_positions(pack([([1, 2, 3], [-100, 3, -100])], 8)[0])
+    >>> keep.shape, keep[:2].tolist(), targets[:2].tolist()
+    (torch.Size([64]), [1, 2], [3, -100])
+
+    Introduced in 02_finetune.ipynb.
+    """
+    keep = (row.labels != -100).nonzero().squeeze(1)  # (n_targets,) positions that carry a loss
+    targets = row.labels[keep]  # (n_targets,)
+    extra = bucket_len(len(keep)) - len(keep)  # pad to a multiple of 64 rows: a stable lm_head shape
+    keep = torch.cat([keep, keep.new_full((extra,), row.input_ids.numel() - 1)])  # (n_kept,)
+    targets = torch.cat([targets, torch.full((extra,), -100)])  # (n_kept,) -100: padded rows carry no loss
+    return keep, targets
+
+
+def bucket_len(n: int, step: int = 64) -> int:
+    """``n`` rounded up to a multiple of ``step``: few distinct shapes (see ``pad_row`` for why).
+
+    >>> bucket_len(65)
+    128
+
+    Introduced in 02_finetune.ipynb.
+    """
+    return -(-n // step) * step

@@ -19,7 +19,7 @@ import numpy as np
 from .chunking import ChunkConfig, chunk_corpus
 from .data import QARecord, load_qa
 from .evaluate import normalize, rates
-from .finetune import FinetuneConfig, TrainResult, finetune
+from .finetune import FinetuneConfig, finetune
 from .gen_qa import generate_qa
 from .hybrid import HybridPipeline, RAFTConfig, make_raft_examples, train_raft, tune_decline_bias
 from .lora import set_adapter_weights
@@ -28,6 +28,7 @@ from .protocol import CLOSED_BOOK_SYSTEM, PHRASINGS, ClosedBook, Split, question
 from .rag import RAGConfig, RAGPipeline, tune_rag
 from .retrieval import BM25Index, DenseIndex, HybridIndex
 from .retrieval_eval import pick_threshold
+from .trainlog import TrainResult
 
 __all__ = [
     "SEED",

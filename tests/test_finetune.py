@@ -104,6 +104,46 @@ def test_interrupted_run_resumes_from_its_checkpoint(method, run_dir):
         torch.testing.assert_close(rest.lm.model(input_ids=ids).logits, whole.lm.model(input_ids=ids).logits)
 
 
+def test_the_training_loop_reads_as_a_lesson():
+    """train_loop stays one short function read top to bottom; cache, resume and accounting live outside it."""
+    import inspect
+    import re
+
+    source = inspect.getsource(lk.train_loop)
+    assert len(source.splitlines()) <= 80, "the loop is the lesson: keep it on about one screen"
+    body = source.split('"""')[2]  # after the docstring
+    order = ["lr_at(", "model(", "cross_entropy(", ".backward()", "opt.step()", "save_checkpoint("]
+    where = [body.index(mark) for mark in order]  # schedule, forward, loss, backward, step, checkpoint
+    assert where == sorted(where)
+    assert not re.findall(r"\b_\w+\(", body), "no private helpers: every step of the loop is on the page"
+    for machinery in ("result.json", "artifact_dir", "load_checkpoint", "train_flops", "matmul_peak"):
+        assert machinery not in body
+
+
+@pytest.mark.parametrize("method", ["lora", "full"])
+def test_a_crash_mid_run_resumes_to_the_same_weights(method, run_dir, monkeypatch):
+    """A real interruption (an exception after step 5, last checkpoint at step 4): the re-run continues from
+    the checkpoint (weights, optimizer, RNG: dropout draws too) to exactly the uninterrupted run's weights."""
+    kw = {"method": method, "epochs": 3, **({"dropout": 0.1} if method == "lora" else {"lr": 1e-3})}
+    whole = train_tiny(run_dir, kw, out_dir=run_dir / "whole")
+    assert whole.steps > 5
+    real_record = lk.TrainLog.record
+
+    def crash_after_step_5(log, step, *args):
+        real_record(log, step, *args)
+        if step == 5:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(lk.TrainLog, "record", crash_after_step_5)
+    with pytest.raises(KeyboardInterrupt):
+        train_tiny(run_dir, kw, out_dir=run_dir / "crashed")
+    monkeypatch.undo()
+    rest = train_tiny(run_dir, kw, out_dir=run_dir / "crashed")
+    assert rest.resumed_from == 4 and rest.completed and rest.losses == whole.losses
+    ours, theirs = rest.lm.model.state_dict(), whole.lm.model.state_dict()
+    assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours)
+
+
 @pytest.mark.parametrize(
     "field, value",
     [
@@ -158,7 +198,7 @@ def test_run_record_never_copies_the_model(method, monkeypatch, run_dir):
 @pytest.mark.parametrize("every", [1, 2, 4])
 def test_recompute_every_nth_layer_is_exact_and_counted(every, run_dir):
     """Recomputing only every n-th layer changes memory and time, not the numbers; its FLOPs are counted."""
-    from labkit.finetune import _prepare_model
+    from labkit.finetune import prepare_model
 
     kw = {"grad_checkpointing": True, "epochs": 1}
     ref = train_tiny(run_dir, kw, out_dir=run_dir / "all")  # every layer recomputed
@@ -169,7 +209,7 @@ def test_recompute_every_nth_layer_is_exact_and_counted(every, run_dir):
 
     def hw(cfg_kw):
         lm = lk.tiny_generator(seed=0, n_layers=4)
-        model = _prepare_model(lm, lk.FinetuneConfig(**{**FAST, **cfg_kw}))
+        model = prepare_model(lm, lk.FinetuneConfig(**{**FAST, **cfg_kw}))
         flags = [layer.gradient_checkpointing for layer in model.get_base_model().model.layers]
         return lk.train_flops(model, row, "lora", hardware=True), flags
 

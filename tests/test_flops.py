@@ -26,10 +26,10 @@ def test_train_flops_matches_torchs_flop_counter(method):
     import torch.nn.functional as F
     from torch.utils.flop_counter import FlopCounterMode
 
-    from labkit.finetune import _prepare_model
+    from labkit.finetune import prepare_model
 
     lm = lk.tiny_generator(seed=0)
-    model = _prepare_model(lm, lk.FinetuneConfig(method=method, grad_checkpointing=False))
+    model = prepare_model(lm, lk.FinetuneConfig(method=method, grad_checkpointing=False))
     tok = [lk.tokenize_example(lm.tokenizer, e, 128) for e in lk.make_examples(REFUND_QA[:2])]
     row = lk.pack(tok, 512)[0]
     assert row.n_examples > 1 and row.n_pad == 0
