@@ -169,8 +169,8 @@ lk.say(f"LoRA trains {res_lora.trainable_params / res_full.trainable_params:.1%}
 # %% [markdown]
 # ## 4. Knowledge fine-tune with LoRA, epochs chosen on dev
 #
-# A short explicit loop (`lk.finetune`): pack, forward (logits only at answer positions), cross-entropy,
-# backward, AdamW on the adapters. The frozen weights stay in the dtype `lk.setup` chose; the adapters and
+# A short explicit loop (`lk.train_loop`; `lk.finetune` wraps it with the cache, resume and accounting):
+# pack, forward (logits only at answer positions), cross-entropy, backward, AdamW on the adapters. The frozen weights stay in the dtype `lk.setup` chose; the adapters and
 # their optimizer state are fp32, with their matmuls under `torch.autocast` (mixed precision). A checkpoint
 # is written every 10 steps: interrupt the cell and re-run it, and training continues from the last
 # checkpoint; a finished run is loaded from the cache instantly. Gradient checkpointing on every second
