@@ -29,6 +29,7 @@ from .flops import *
 from .optim import *
 from .trainlog import *
 from .finetune import *
+from .reference import *
 from .hybrid import *
 from .side_by_side import *
 from .claims import *

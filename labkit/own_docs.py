@@ -40,6 +40,7 @@ from .prices import read_price_sheet
 from .protocol import ClosedBook, Split, run_approach, split_qa
 from .rag import RAGConfig, RAGPipeline, tune_rag
 from .reader import reader_pipeline, train_reader, tune_reader
+from .reference import trained_where
 from .user_qa import as_qa_records, load_questions
 from .workbook import KNOWLEDGE_FT, build_retriever, knowledge_ft, workbook_split
 
@@ -293,7 +294,7 @@ def compare_documents(
     def reader_stage():  # first, while the process is small: training is the run's memory peak
         reader["run"] = train_reader(lm, list(workbook_split().train), load_kb("v1"), embedder)
         bias, _ = tune_reader(reader["run"].lm, embedder)  # once, on the workbook's dev questions
-        return {"train_s": reader["run"].wall_s, "decline_bias": bias}
+        return {"train_s": reader["run"].wall_s, "decline_bias": bias, "weights": trained_where(reader["run"])}
 
     reader_info = stages.run("reader", reader_stage)
     reader_s = reader_info["train_s"]
@@ -330,11 +331,12 @@ def compare_documents(
 
     def ft_stage():
         ft, run, choice = knowledge_ft(lm, generated, split, name="ft", cfg=COMPARE_FT)
-        return {"epoch": choice.epoch, "train_s": run.wall_s, "records": ask(ft)}
+        return {"epoch": choice.epoch, "train_s": run.wall_s, "weights": trained_where(run), "records": ask(ft)}
 
     ft = stages.run("ft", ft_stage)
     records += ft["records"]
     settings["fine-tune epoch (chosen on dev)"] = ft["epoch"]
+    settings["fine-tune weights"] = ft.get("weights", "trained here")  # stages stored before this field: trained here
     upfront["ft"] = ft["train_s"]
 
     def hybrid_stage():
@@ -343,6 +345,7 @@ def compare_documents(
 
     records += stages.run("hybrid", hybrid_stage)
     settings["reader training (once, for any corpus), s"] = round(reader_s, 1)
+    settings["reader weights"] = reader_info.get("weights", "trained here")
     settings[READER_BIAS] = reader_info["decline_bias"]
     upfront["hybrid"] = t_index  # the reader is trained once for every corpus: per corpus, only the index
     stages.close()

@@ -26,6 +26,7 @@ from .lora import set_adapter_weights
 from .packing import Example, make_examples
 from .protocol import CLOSED_BOOK_SYSTEM, PHRASINGS, ClosedBook, Split, questions, run_approach, split_qa, wordings
 from .rag import RAGConfig, RAGPipeline, tune_rag
+from .reference import train_or_reuse
 from .retrieval import BM25Index, DenseIndex, HybridIndex
 from .retrieval_eval import pick_threshold
 from .trainlog import TrainResult
@@ -205,7 +206,7 @@ def document_ft(
     Returns (ClosedBook approach named ``name``, the run, the ``EpochChoice``). Introduced in 02_finetune.ipynb.
     """
     examples = document_examples(docs, exclude=[*split.dev, *split.test])
-    run = finetune(lm, examples, cfg, progress=progress, adapter=name)
+    run = train_or_reuse(lm, examples, cfg, progress=progress, adapter=name)
     choice = pick_epoch(lm, run, list(split.dev), name)
     return ClosedBook(choice.lm, name=name), run, choice
 
@@ -262,7 +263,7 @@ def knowledge_ft(
 
     Returns (ClosedBook approach named ``name``, the run, the ``EpochChoice``). Introduced in 02_finetune.ipynb.
     """
-    run = finetune(lm, knowledge_examples(qa, version), cfg, progress=progress, adapter=name)
+    run = train_or_reuse(lm, knowledge_examples(qa, version), cfg, progress=progress, adapter=name)
     choice = pick_epoch(lm, run, list(split.dev), name, version)
     return ClosedBook(choice.lm, name=name), run, choice
 
@@ -303,7 +304,7 @@ def behaviour_ft(
 
     Returns (ClosedBook approach, the run). Introduced in 02_finetune.ipynb.
     """
-    run = finetune(lm, make_examples(list(split.train), kind="behaviour"), cfg, progress=progress, adapter=name)
+    run = train_or_reuse(lm, make_examples(list(split.train), kind="behaviour"), cfg, progress=progress, adapter=name)
     return ClosedBook(run.lm, name=name), run
 
 

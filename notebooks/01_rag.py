@@ -506,7 +506,7 @@ rag5 = lk.RAGPipeline(lm, retriever, replace(rag.cfg, top_k=k_try, batch_size=4)
 print(f"reader {rag.cfg.reader!r}, top_k = {rag.cfg.top_k} chosen on dev")
 print(lk.summarize(lk.run_approach(rag5, small) + lk.run_approach(rag, small))[["accuracy", "prompt_tokens"]].round(3))
 lk.check(rag5.cfg.top_k == 5 and {q.id for q in small} <= {q.id for q in split.dev},
-         "the pipeline now reads top_k = 5 passages, asked dev questions", hint="set k_try = 5")
+         "the pipeline now reads top_k = 5 passages, asked dev questions", hint="set k_try = 5");
 
 # %% [markdown]
 # **Medium.** Use the dense retriever alone (`dense`, section 3) in the pipeline instead of the fused one.
@@ -522,7 +522,7 @@ retriever_try = retriever  # your change here: the dense index alone, `dense`
 rag_dense = lk.RAGPipeline(lm, retriever_try, rag.cfg, name="rag-dense")
 print(f"dev recall@{rag.cfg.top_k} (section 6):", ret.loc["dev", f"recall@{rag.cfg.top_k}"].round(3).to_dict())
 print(lk.summarize(lk.run_approach(rag_dense, small) + lk.run_approach(rag, small))[["accuracy", "correct_abstention"]].round(3))
-lk.check(rag_dense.retriever is dense, "the pipeline retrieves with the dense index alone", hint="set retriever_try = dense")
+lk.check(rag_dense.retriever is dense, "the pipeline retrieves with the dense index alone", hint="set retriever_try = dense");
 
 # %% [markdown]
 # **Hard.** The threshold only looks at retrieval. Complete `grounded` so that the approach below (an object
@@ -564,7 +564,7 @@ print(lk.summarize(recs_g + lk.run_approach(inner, small))[["accuracy", "confide
 toy = [lk.Chunk("refunds#0", "refunds", "Refunds", "Refunds are accepted within 23 days of delivery.")]
 lk.check(lambda: grounded("23 days", toy) and not grounded("Blue penguins sing loudly.", toy),
          "grounded() keeps an answer taken from its passage and declines one that shares no word with it",
-         hint="make grounded() return False when the answer shares no content word with `shown` (lk.attribute)")
+         hint="make grounded() return False when the answer shares no content word with `shown` (lk.attribute)");
 
 # %% [markdown]
 # ## Results

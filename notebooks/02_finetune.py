@@ -178,12 +178,21 @@ lk.say(f"LoRA trains {res_lora.trainable_params / res_full.trainable_params:.1%}
 #
 # The adapter saved after each epoch is asked the **dev** questions in their held-out and canonical
 # wordings; `lk.knowledge_ft` keeps the epoch with the best held-out dev accuracy.
+#
+# **Reference adapters.** Training this notebook's three fine-tunes is most of its run time when it trains
+# (the cells below print how long), so the workbook ships them: `lk.train_or_reuse` loads the run trained
+# on a reference machine when its config, examples, base weights and training code are exactly these (one
+# adapter per epoch, so the epoch is still chosen on dev here), and trains otherwise. Every answer and rate
+# below is computed on your machine either way; only the training times are then the reference machine's,
+# and the cells say so. Set `LABKIT_TRAIN=1` in the environment before starting Jupyter to train every run
+# here.
 
 # %% tags=["nbval-ignore-output"]
 t0 = time.perf_counter()
 ft, run, choice = lk.knowledge_ft(lm, qa, split)
 t_knowledge = time.perf_counter() - t0
 print(cfg)
+print("weights:", lk.trained_where(run))
 pd.Series(run.summary()).to_frame("LoRA knowledge run")
 
 # %%
@@ -199,7 +208,7 @@ ax2.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1), xticks=list(choice.table
 plt.tight_layout(); plt.show()
 lk.say(f"Chosen on dev: **epoch {choice.epoch}** of {len(run.epoch_ends)} (dev held-out accuracy "
        f"{choice.table.loc[choice.epoch, 'dev held-out']:.2f}, canonical {choice.table.loc[choice.epoch, 'dev canonical (memorised)']:.2f}). "
-       f"Training took {run.train_s:.0f} s at {run.tokens_per_s:.0f} tokens/s.")
+       f"Training took {run.train_s:.0f} s at {run.tokens_per_s:.0f} tokens/s ({lk.trained_where(run)}).")
 
 # %% [markdown]
 # ### LoRA is W + BA: checked on one trained layer
@@ -293,7 +302,8 @@ ft_docs, run_d, choice_d = lk.document_ft(lm, docs, split)
 doc_records = lk.run_approach(ft_docs, split.test)
 t_docs = time.perf_counter() - t0
 print(f"{len(doc_examples)} examples ({sum(e.phrasing == 'statement' for e in doc_examples)} statements), "
-      f"{run_d.steps} steps, {run_d.train_s:.0f} s of training; {t_docs:.0f} s with the dev choice and test answers")
+      f"{run_d.steps} steps, {run_d.train_s:.0f} s of training; {t_docs:.0f} s with the dev choice and test answers\n"
+      f"weights: {lk.trained_where(run_d)}")
 
 # %%
 two_fts = test_records + doc_records
@@ -326,7 +336,8 @@ t0 = time.perf_counter()
 behaviour, run_b = lk.behaviour_ft(lm, split)
 beh_records = lk.run_approach(behaviour, split.test)
 t_behaviour = time.perf_counter() - t0
-print(f"{run_b.steps} steps, {run_b.train_s:.0f} s of training; {t_behaviour:.0f} s with the test answers")
+print(f"{run_b.steps} steps, {run_b.train_s:.0f} s of training; {t_behaviour:.0f} s with the test answers\n"
+      f"weights: {lk.trained_where(run_b)}")
 
 # %%
 both = test_records + beh_records
@@ -397,7 +408,7 @@ print(f"held-out accuracy on the test questions (section 4): {held}")
 known = {w for q in qa for ph in lk.PHRASINGS for w in lk.wordings(q, ph)}
 lk.check(bool(mine) and not set(mine) & set(example_mine) and not set(mine) & known,
          f"{len(mine)} facts asked in wordings of your own",
-         hint="replace the example questions in `mine` with wordings of your own (none from the QA set)")
+         hint="replace the example questions in `mine` with wordings of your own (none from the QA set)");
 
 # %% [markdown]
 # **Medium.** The learning-rate knob: train the knowledge fine-tune with another learning rate (everything
@@ -422,7 +433,7 @@ if RUN_MEDIUM:
     display(pd.concat({f"lr {lk.KNOWLEDGE_FT.lr:g}": choice.table, f"lr {cfg_lr.lr:g}": choice_lr.table}, axis=1))
 lk.check(cfg_lr.lr != lk.KNOWLEDGE_FT.lr and choice_lr is not None,
          f"lr = {cfg_lr.lr:g} trained and compared with lr = {lk.KNOWLEDGE_FT.lr:g} on the dev questions",
-         hint="set lr_try to another rate" if cfg_lr.lr == lk.KNOWLEDGE_FT.lr else "set RUN_MEDIUM = True to train it")
+         hint="set lr_try to another rate" if cfg_lr.lr == lk.KNOWLEDGE_FT.lr else "set RUN_MEDIUM = True to train it");
 
 # %% [markdown]
 # **Hard.** Paraphrase augmentation: add the held-out wordings of the *train* questions to the fact cards
@@ -451,7 +462,7 @@ if RUN_HARD:
 train_ids = {q.id for q in split.train}
 lk.check(lambda: extra and all(e.qid in train_ids and e.phrasing == "heldout" for e in extra) and choice_aug is not None,
          f"{len(extra)} held-out wordings of train questions added, compared on the {len(split.dev)} dev questions",
-         hint="add the train questions' held-out wordings to `extra` (no dev or test question), then set RUN_HARD = True")
+         hint="add the train questions' held-out wordings to `extra` (no dev or test question), then set RUN_HARD = True");
 
 # %% [markdown]
 # ## Results

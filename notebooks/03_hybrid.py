@@ -231,7 +231,7 @@ for name, run in [("RAFT", raft_run), ("oracle-only", oracle_run)]:
     s = run.summary()
     lk.say(f"{name}: {s['steps']} steps, {s['tokens']} tokens, {s['train_s']:.0f} s of training "
            f"({s['tokens_per_s']:.0f} tokens/s, {s['frac_peak']:.0%} of this machine's matmul peak)"
-           + (" -- reused from the cache; the time is the original run's" if s["reused"] else ""))
+           + f"; weights: {lk.trained_where(run)}")
 
 # %% [markdown]
 # ## Exercises

@@ -69,7 +69,7 @@ deploy_verdict = lk.verdict_once(deploy.loc["rag", "total (s)"], deploy.loc["ft"
 lk.say(f"**{lk.seed_claim('deploy_time')}: {deploy_verdict}** on machine time: {deploy.loc['rag', 'total (s)']:.1f} s "
        f"for RAG vs {deploy.loc['ft', 'total (s)']:.0f} s for the fine-tune "
        f"({deploy.loc['ft', 'total (s)'] / deploy.loc['rag', 'total (s)']:.0f}x), of which training is "
-       f"{ft_run.wall_s:.0f} s. The article's *days–weeks vs weeks–months* is people's time (collecting data, "
+       f"{ft_run.wall_s:.0f} s ({lk.trained_where(ft_run)}). The article's *days–weeks vs weeks–months* is people's time (collecting data, "
        f"validating, shipping), which no notebook measures; the machine part points the same way here.")
 assert all(first[n].record is not None for n in first), "every system answered some test question correctly"
 assert deploy_verdict == "holds", "indexing takes seconds; training a fine-tune takes minutes"

@@ -126,6 +126,7 @@ lk.say(f"The answer is in the retriever's top 3 passages for **{found_rate}** of
 cfg = lk.CompareConfig(docs=str(DOCS), questions=str(QUESTIONS), corpus=CORPUS, out=str(OUT / "own_docs_report.html"))
 res = lk.compare_documents(cfg, lm=lm, embedder=emb, progress=False)  # True: a bar per stage
 records = res.records
+print("\n".join(f"{k}: {res.settings[k]}" for k in ("fine-tune weights", "reader weights")))
 res.table
 
 # %% tags=["nbval-ignore-output"]

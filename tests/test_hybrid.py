@@ -190,3 +190,18 @@ def test_tune_decline_bias_keeps_the_best_right_rate_on_dev(qa, index, tiny_lm):
     assert tuned.fingerprint() != hyb.fingerprint() or tuned.decline_bias == 0.0  # the bias is part of its key
     with pytest.raises(TypeError, match="unknown settings"):
         hyb.replace(k=3)
+
+
+@pytest.mark.parametrize("biases", [(0.0, -2.0, -50.0), (-1.0, 0.0, 3.0)])
+def test_tune_decline_bias_equals_asking_every_question_at_every_bias(qa, index, tiny_lm, biases):
+    """Answers that cannot change with a negative bias are reused from bias 0; the table is the brute force's."""
+    hyb = HybridPipeline(tiny_lm, index, top_k=2, max_new_tokens=3)
+    _, table = lk.tune_decline_bias(hyb, qa, biases=biases)
+    assert list(table.index) == list(biases)
+    for b in biases:
+        brute = lk.run_approach(hyb.replace(decline_bias=b), qa, cache=False)
+        right = [r.contains if r.answerable else r.abstained for r in brute]
+        assert table.loc[b, "right (all dev)"] == sum(right) / len(right), b
+        for m in ("accuracy", "over_abstention", "correct_abstention"):
+            want = lk.rates(brute, m).value
+            assert table.loc[b, m] == want or (want != want and table.loc[b, m] != table.loc[b, m]), (b, m)

@@ -15,6 +15,7 @@ TESTED_BY = {
     "own_docs_report": ("test_compare.py", "write_report"),
     "decide_measures": ("test_decide.py", "recommend"),  # the guide's intervals, through the guide
     "retrieval_eval": ("test_retrieval.py", "retrieval_metrics"),  # recall@k, MRR, latency, the threshold
+    "trainlog": ("test_finetune.py", "finetune"),  # TrainLog's counts, resumed after a crash, through the loop
 }
 
 
