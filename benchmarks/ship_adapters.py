@@ -14,21 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
 import sys
-from pathlib import Path
 
 # The runs the notebooks train with lk.train_or_reuse (02: ft, ft (documents), ft-behaviour; 03: hybrid,
 # hybrid (oracle-only); 06: reader and the sample folder's ft). Updates and LoRA-vs-full are timed live.
 SHIPPED = ("ft", "ft (documents)", "ft-behaviour", "hybrid", "hybrid (oracle-only)", "reader")
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def main() -> int:
@@ -48,7 +39,7 @@ def main() -> int:
         os.environ["LABKIT_CACHE"] = args.cache
     names = dict(n.split("=", 1) for n in args.name)
     machine = {
-        "cpu": cpu_model(),
+        "cpu": lk.machine_name(),
         "cores": torch.get_num_threads(),
         "dtype": "float32",
         "torch": torch.__version__.split("+")[0],
@@ -57,10 +48,11 @@ def main() -> int:
     shipped = []
     for ckpt in lk.cached_runs():
         run_file = ckpt / "run.json"
-        adapter = names.get(ckpt.name) or (json.loads(run_file.read_text())["adapter"] if run_file.exists() else None)
+        run = json.loads(run_file.read_text()) if run_file.exists() else None  # written by lk.train_or_reuse
+        adapter = names.get(ckpt.name) or (run["adapter"] if run else None)
         if adapter not in SHIPPED and ckpt.name not in names:
             continue
-        if run_file.exists() and json.loads(run_file.read_text())["key"]["base"]["dtype"] != "torch.float32":
+        if run and run["key"]["base"]["dtype"] != "torch.float32":
             print(f"skip {ckpt.name} ({adapter}): not trained in float32", file=sys.stderr)
             continue
         dest = lk.ship_run(ckpt, {**machine, "adapter": adapter})
