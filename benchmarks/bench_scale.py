@@ -1,20 +1,28 @@
-"""Scale benchmark for notebook 05: faiss indexes from 10^3 to 10^6 vectors, and training time vs data size.
+"""Scale benchmark for notebook 05: vector indexes from 10^3 to 10^6 passages that behave like real ones.
 
-    python benchmarks/bench_scale.py                       # all sizes, about 15-25 min on 2 cores
-    python benchmarks/bench_scale.py --sizes 1000 10000    # a quick look
-    python benchmarks/bench_scale.py --no-train            # indexes only
+    python benchmarks/bench_scale.py --embed-only             # the real vectors (about 2 h on 2 cores, resumable)
+    python benchmarks/bench_scale.py                          # calibration, every size and index, training
+    python benchmarks/bench_scale.py --sizes 1000 10000 --no-train    # a quick look
 
-For each size n and each index kind (exact, IVF, HNSW, IVF-PQ): build time, index size, the process's peak
-memory while building and searching (VmHWM, reset before each row), single-query latency (p50, p90) and
-recall@10 against exact search. The corpus is the workbook's real chunk vectors (MiniLM) plus vectors
-drawn from a two-level Gaussian fitted to the real ones (documents, then their chunks: ``lk.fit_gaussian``);
-the queries are the QA set's real question embeddings: train + dev wordings tune each index's knob, the
-test questions' held-out wordings report.
-Then LoRA training time (1 epoch, the workbook's knowledge recipe) on 1/8 .. all of the fact cards.
+Real vectors: ``lk.scale_passages`` (the installed packages' docstrings, cut like the workbook's chunks)
+embedded with MiniLM in float32 (``lk.embed_cached``: kept in the cache, resumed if stopped). Queries: first
+sentences of held-out docstrings; the first half chooses each index's knob (tune), the second reports (test).
+
+Calibration: a generator (``lk.fit_local``) fitted on the first tenth of the real vectors fills up to the real
+count; for each scale in a grid, its local intrinsic dimension (``lk.lid_mle``), neighbour distances and HNSW
+recall/latency curve are compared with those of as many real vectors. The closest scale makes the vectors
+beyond the real count, from all the real ones (the same 10x ratio). The two-level Gaussian the benchmark used
+before is measured the same way, for comparison.
+
+Indexes (``CONFIGS``), one query at a time: exact search, HNSW (M 16 and 32), HNSW over 8-bit codes with
+exact re-ranking, IVF over full vectors and over 8-bit codes, IVF-PQ with re-ranking (the IVF kinds share one
+k-means per size), and usearch's HNSW. For each: build time, index size, peak memory, the knob chosen on the
+tune queries for recall@10 0.95 and its test recall and latency, and the recall-latency frontier on the test
+queries. Then LoRA training time (1 epoch, the workbook's knowledge recipe) on 1/8 .. all of the fact cards.
 
 Writes ``benchmarks/results/scale.json`` after every row (an interrupted run keeps what it measured), replacing
-only the rows it measures again (``--fresh``: a new file); notebook 05 reads it. Needs about 7 GB of memory
-at 10^6. Introduced in 05_cost_and_scale.ipynb.
+only the rows it measures again (``--fresh``: a new file). Needs about 6 GB of memory at 10^6.
+Introduced in 05_cost_and_scale.ipynb.
 """
 
 from __future__ import annotations
@@ -28,10 +36,27 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 import labkit as lk
 
 OUT = Path(__file__).parent / "results" / "scale.json"
-SIZES = (1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000)
+SHIPPED = Path(__file__).resolve().parent.parent / "data" / "scale" / "docstring_vectors.npz"  # lk.shipped_vectors
+SIZES = (1_000, 10_000, 100_000, 1_000_000)
+N_REAL, N_QUERIES, N_SHIPPED = 100_000, 1_000, 10_000
+SCALES = (1.0, 2.0, 3.0, 4.0, 6.0)  # the generator's knob, calibrated (its k: the LID estimator's 20 neighbours)
+CALIBRATION_EF = (16, 32, 64, 128)  # HNSW efSearch values whose recall the generator must match
+IVF = ("ivf", "ivf_sq8", "ivfpq")
+CONFIGS = (
+    lk.IndexConfig("flat"),
+    lk.IndexConfig("hnsw", hnsw_m=16),
+    lk.IndexConfig("hnsw"),
+    lk.IndexConfig("hnsw_sq8", rerank=4),
+    lk.IndexConfig("ivf"),
+    lk.IndexConfig("ivf_sq8"),
+    lk.IndexConfig("ivfpq", rerank=4),
+    lk.IndexConfig("usearch", hnsw_m=16),
+)
 
 
 def reset_peak_rss() -> bool:
@@ -48,70 +73,184 @@ def save(out: dict) -> None:
     lk.write_atomic(OUT, json.dumps(out, indent=1))
 
 
+def real_vectors(n: int = N_REAL, n_queries: int = N_QUERIES):
+    """The passages, their vectors ``(n, 384)``, the queries' ``(n_queries, 384)`` and what embedding them took."""
+    import torch
+
+    sp = lk.scale_passages(n, n_queries)
+    emb = lk.load_embedder(dtype=torch.float32)  # float32 on every CPU: the same vectors everywhere
+    queries = lk.embed_cached(emb, sp.queries, progress=False)
+    vecs = lk.embed_cached(emb, sp.texts())
+    return sp, vecs, queries, lk.embed_seconds(emb, sp.texts())
+
+
+def hnsw_curve(vecs, tune_q, test_q, truth=None) -> dict:
+    """Recall@10 and p50 ms of HNSW (M 32) at the calibration efSearch values, on the test queries."""
+    row = lk.measure_ann(lk.IndexConfig("hnsw"), vecs, tune_q, test_q, truth=truth, frontier=True)
+    return {str(v): [r, ms] for v, r, ms in row["frontier"] if v in CALIBRATION_EF}
+
+
+def describe(vecs, tune_q, test_q) -> dict:
+    """What the calibration compares: LID, the queries' neighbour distances, HNSW's curve."""
+    return {
+        "lid": round(lk.lid_mle(vecs, k=20, n_points=2000), 2),
+        "profile": {k: round(v, 4) for k, v in lk.neighbour_profile(vecs, test_q).items()},
+        "hnsw": hnsw_curve(vecs, tune_q, test_q),
+    }
+
+
+def calibrate(real, groups, tune_q, test_q) -> dict:
+    """Choose the generator's scale: fitted on a tenth of ``real``, filled up to ``len(real)``, compared."""
+    m = len(real) // 10
+    seeds = real[:m]
+    out = {"seeds": m, "n": len(real), "k": 20, "real": describe(real, tune_q, test_q), "grid": []}
+    g = lk.fit_gaussian(seeds, groups[:m], per_doc=float(np.mean(np.unique(groups[:m], return_counts=True)[1])))
+    gauss = np.concatenate([seeds, lk.synthetic_vectors(g, len(real) - m, seed=1)])
+    out["gaussian"] = describe(gauss, tune_q, test_q)
+    del gauss
+    gen = lk.fit_local(seeds, k=20)
+    for scale in SCALES:
+        mix = np.concatenate([seeds, lk.sample_local(dataclasses.replace(gen, scale=scale), len(real) - m, seed=1)])
+        row = {"scale": scale, **describe(mix, tune_q, test_q)}
+        gaps = [abs(row["hnsw"][ef][0] - out["real"]["hnsw"][ef][0]) for ef in out["real"]["hnsw"]]
+        row["max_recall_gap"] = round(max(gaps), 4)
+        row["lid_gap"] = round(row["lid"] / out["real"]["lid"] - 1, 4)
+        out["grid"].append(row)
+        print(
+            f"calibration scale {scale}: LID {row['lid']} (real {out['real']['lid']}), "
+            f"max recall gap {row['max_recall_gap']}",
+            flush=True,
+        )
+    best = min(out["grid"], key=lambda r: (r["max_recall_gap"], abs(r["lid_gap"])))
+    gauss_gaps = [abs(out["gaussian"]["hnsw"][ef][0] - out["real"]["hnsw"][ef][0]) for ef in out["real"]["hnsw"]]
+    out["gaussian_max_recall_gap"] = round(max(gauss_gaps), 4)
+    out["chosen"], out["chosen_scale"] = best, best["scale"]
+    out["tolerance"] = {"max_recall_gap": 0.02, "lid_gap": 0.15}
+    out["met"] = best["max_recall_gap"] <= 0.02 and abs(best["lid_gap"]) <= 0.15
+    return out
+
+
+def corpus(real, n: int, scale: float) -> tuple[np.ndarray, str]:
+    """``n`` vectors: real ones first, calibrated synthetic ones beyond the real count."""
+    if n <= len(real):
+        return np.ascontiguousarray(real[:n]), "real"
+    extra = lk.sample_local(lk.fit_local(real, k=20, scale=scale), n - len(real), seed=2)
+    return np.concatenate([real, extra]), f"{len(real):,} real + {n - len(real):,} calibrated"
+
+
+def ship(vecs, groups, queries) -> None:
+    """Notebook 05's live inputs: the first ``N_SHIPPED`` real vectors, their documents, the queries; float16.
+    An unchanged file is left alone (a rewrite would differ in its zip time stamps only)."""
+    docs = np.unique(groups[:N_SHIPPED], return_inverse=True)[1].astype(np.int32)  # (N_SHIPPED,) 0..n_docs-1
+    arrays = {"vecs": vecs[:N_SHIPPED].astype(np.float16), "groups": docs, "queries": queries.astype(np.float16)}
+    if SHIPPED.exists():
+        with np.load(SHIPPED) as old:
+            if all(k in old and np.array_equal(old[k], v) for k, v in arrays.items()):
+                return
+    SHIPPED.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(SHIPPED, **arrays)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", nargs="+", type=int, default=list(SIZES))
-    ap.add_argument("--kinds", nargs="+", default=list(lk.ANN_KINDS))
+    ap.add_argument("--configs", nargs="+", default=[c.label() for c in CONFIGS], help="labels, e.g. 'hnsw M=16'")
+    ap.add_argument("--embed-only", action="store_true", help="build and cache the real vectors, then stop")
+    ap.add_argument("--real", type=int, default=N_REAL, help="real passages to use (fewer: a quick look)")
     ap.add_argument("--no-train", action="store_true", help="skip training time vs training-set size")
     ap.add_argument("--fresh", action="store_true", help="start a new file (default: replace only the rows measured)")
     args = ap.parse_args()
     env = lk.setup(seed=0)
-    emb = lk.load_embedder()
-    inp = lk.scale_inputs(emb)
-    real, tune_q, test_q = inp.real, inp.tune, inp.test
-    g = lk.fit_gaussian(real, inp.groups, inp.per_doc)
+    sp, real, queries, embedding = real_vectors(args.real)
+    groups = np.unique([c.doc_id for c in sp.passages], return_inverse=True)[1]  # (n_real,) document of each
+    ship(real, groups, queries)
+    if args.embed_only:
+        print(f"{len(real):,} real vectors and {len(queries):,} queries ready; embedding them took {embedding}")
+        return
+    tune_q, test_q = queries[: len(queries) // 2], queries[len(queries) // 2 :]
+    t_start = time.perf_counter()
     out = {
-        "machine": {"cpu": lk.machine_name(), "cores": env.threads, "dtype": str(env.dtype).split(".")[-1]},
+        "machine": {"cpu": lk.machine_name(), "cores": env.threads, "dtype": "float32"},
         "date": datetime.date.today().isoformat(),
         "labkit_code": lk.code_digest(),
-        "real_vectors": len(real),
-        "synthetic": "two-level Gaussian fitted to the real chunk vectors (lk.fit_gaussian with groups)",
-        "queries": {"tune": len(tune_q), "test": len(test_q)},
+        "real": {
+            "source": lk.docstrings.SOURCE,
+            "passages": len(real),
+            "documents": int(groups.max() + 1),
+            "packages": sp.packages,
+            "licences": {p: lk.package_licences().get(p, "unknown") for p in sp.packages},
+            "queries": {"tune": len(tune_q), "test": len(test_q)},
+            "key": sp.key,
+            "embedding": embedding,  # seconds the vectors took to make (lk.embed_seconds), and on which CPUs
+        },
         "indexes": [],
         "training": [],
     }
-    if OUT.exists() and not args.fresh:  # keep the rows this run does not measure again
+    if OUT.exists() and not args.fresh:  # keep what this run does not measure again
         old = json.loads(OUT.read_text(encoding="utf-8"))
-        keep = lambda r: not (r["n"] in args.sizes and r["kind"] in args.kinds)
-        out["indexes"] = [r for r in old.get("indexes", []) if keep(r)]
-        out["training"] = old.get("training", []) if args.no_train else []
+        if old.get("real", {}).get("key") == sp.key:
+            keep = lambda r: not (r["n"] in args.sizes and r["label"] in args.configs)
+            out["indexes"] = [r for r in old.get("indexes", []) if keep(r)]
+            out["calibration"] = old.get("calibration")
+            out["training"] = old.get("training", []) if args.no_train else []
+    if not out.get("calibration"):
+        t0 = time.perf_counter()
+        out["calibration"] = calibrate(real, groups, tune_q, test_q)
+        out["calibration"]["wall_s"] = round(time.perf_counter() - t0, 1)
+        save(out)
+    scale = out["calibration"]["chosen_scale"]
     for n in args.sizes:
-        vecs = lk.scale_corpus(real, g, n)  # (n, 384)
-        for kind in args.kinds:
+        vecs, source = corpus(real, n, scale)  # (n, 384)
+        truth = tuple(lk.make_index(vecs, "flat").search(q, 10)[1] for q in (tune_q, test_q))
+        chosen = [c for c in CONFIGS if c.label() in args.configs]
+        t0 = time.perf_counter()  # the IVF kinds share one k-means per size (same cells for each)
+        cells = lk.train_cells(vecs, "ivf") if any(c.kind in IVF for c in chosen) else None
+        kmeans_s = time.perf_counter() - t0
+        for cfg in chosen:
             gc.collect()
             reset_peak_rss()
             base_mb = lk.peak_rss_mb()
-            row = lk.measure_ann(kind, vecs, tune_q, test_q)
-            row["peak_rss_mb"] = round(lk.peak_rss_mb())
+            shared = cells if cfg.kind in IVF else None
+            row = lk.measure_ann(cfg, vecs, tune_q, test_q, truth=truth, frontier=True, centroids=shared)
+            if cfg.kind in IVF:
+                row["kmeans_s"] = round(kmeans_s, 2)  # shared; build_s is the rest
+            row |= {"vectors": source, "peak_rss_mb": round(lk.peak_rss_mb()), "cpu": out["machine"]["cpu"]}
             row["rss_over_start_mb"] = round(lk.peak_rss_mb() - base_mb)
-            row["cpu"], row["date"] = out["machine"]["cpu"], out["date"]
-            out["indexes"] = sorted([*out["indexes"], row], key=lambda r: (r["n"], lk.ANN_KINDS.index(r["kind"])))
+            row["date"] = out["date"]
+            out["indexes"] = [r for r in out["indexes"] if (r["n"], r["label"]) != (n, row["label"])] + [row]
+            out["indexes"].sort(key=lambda r: (r["n"], [c.label() for c in CONFIGS].index(r["label"])))
             save(out)
             print(
-                f"n={n:>9,} {kind:6s} {row['knob']:13s} build {row['build_s']:7.2f} s  "
+                f"n={n:>9,} {row['label']:22s} {row['knob']:13s} build {row['build_s']:7.2f} s  "
                 f"{row['index_mb']:8.1f} MB  p50 {row['p50_ms']:7.3f} ms  recall@10 {row['recall']:.3f}  "
                 f"peak RSS {row['peak_rss_mb']} MB",
                 flush=True,
             )
         del vecs
+    out["bench_s"] = round(time.perf_counter() - t_start, 1)
     if not args.no_train:
-        lm = lk.load_generator()
-        examples = lk.knowledge_examples(lk.load_qa())
-        cfg = dataclasses.replace(lk.KNOWLEDGE_FT, epochs=1)
-        for frac in (8, 4, 2, 1):
-            part = examples[: len(examples) // frac]
-            with tempfile.TemporaryDirectory() as tmp:  # a fresh folder: never reuse a cached run
-                t0 = time.perf_counter()
-                run = lk.finetune(lm, part, cfg, progress=False, out_dir=tmp, adapter="scale")
-                wall = time.perf_counter() - t0
-            row = {"examples": len(part), "tokens": run.tokens, "wall_s": wall, "train_s": run.train_s}
-            row["date"] = out["date"]
-            out["training"].append(row)
-            save(out)
-            print(f"train {len(part):4d} examples ({run.tokens} tokens): {wall:.1f} s", flush=True)
-            lk.free_memory()
+        train_rows(out)
     out["peak_rss_mb"] = round(lk.peak_rss_mb())
     save(out)
+
+
+def train_rows(out: dict) -> None:
+    """LoRA training time (1 epoch) on 1/8 .. all of the fact cards."""
+    lm = lk.load_generator()
+    examples = lk.knowledge_examples(lk.load_qa())
+    cfg = dataclasses.replace(lk.KNOWLEDGE_FT, epochs=1)
+    for frac in (8, 4, 2, 1):
+        part = examples[: len(examples) // frac]
+        with tempfile.TemporaryDirectory() as tmp:  # a fresh folder: never reuse a cached run
+            t0 = time.perf_counter()
+            run = lk.finetune(lm, part, cfg, progress=False, out_dir=tmp, adapter="scale")
+            wall = time.perf_counter() - t0
+        out["training"].append(
+            {"examples": len(part), "tokens": run.tokens, "wall_s": wall, "train_s": run.train_s, "date": out["date"]}
+        )
+        save(out)
+        print(f"train {len(part):4d} examples ({run.tokens} tokens): {wall:.1f} s", flush=True)
+        lk.free_memory()
 
 
 if __name__ == "__main__":

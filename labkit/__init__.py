@@ -37,6 +37,8 @@ from .cost import *
 from .prices import *
 from .workbook import *
 from .scale import *
+from .docstrings import *
+from .lid import *
 from .vectordb import *
 from .deploy import *
 from .decide import *

@@ -163,7 +163,7 @@ class DenseIndex:
             raise ValueError("DenseIndex.build got no chunks: the corpus is empty.")
         cfg = kind if isinstance(kind, IndexConfig) else IndexConfig(kind)
         key = {"chunks": chunk_hash(chunks), "embedder": embedder.fingerprint(), "kind": cfg.key()}
-        folder = artifact_dir("index", key) if cache else None
+        folder = artifact_dir("index", key) if cache and cfg.kind != "usearch" else None  # faiss files only
         if folder is not None and (folder / "index.faiss").exists():
             return cls.load(folder, embedder)
         t0 = time.perf_counter()

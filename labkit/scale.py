@@ -139,6 +139,8 @@ def index_bytes(index) -> int:
     """
     import faiss
 
+    if hasattr(index, "nbytes"):  # lk.UsearchIndex: usearch's own count
+        return index.nbytes()
     return int(faiss.serialize_index(index).nbytes)
 
 
@@ -167,30 +169,41 @@ def single_query_ms(index, queries: np.ndarray, k: int = 10) -> tuple[np.ndarray
 
 
 def measure_ann(
-    kind: str, vecs: np.ndarray, tune_q: np.ndarray, test_q: np.ndarray, k: int = 10, target: float = 0.95
+    kind: str | IndexConfig,
+    vecs: np.ndarray,
+    tune_q: np.ndarray,
+    test_q: np.ndarray,
+    k: int = 10,
+    target: float = 0.95,
+    truth: tuple[np.ndarray, np.ndarray] | None = None,
+    frontier: bool = False,
+    centroids: np.ndarray | None = None,
+    max_ms: float = 20.0,
 ) -> dict:
-    """Build ``kind`` over ``vecs`` and measure it; the knob is the cheapest reaching ``target`` recall@k
-    on ``tune_q`` (or the most accurate tried), then reported on ``test_q``.
+    """Build ``kind`` (a kind or an ``IndexConfig``) over ``vecs`` and measure it; the knob is the cheapest
+    reaching ``target`` recall@k on ``tune_q`` (or the most accurate tried), then reported on ``test_q``.
 
-    Returns a dict: n, kind, knob, build_s, index_mb, p50_ms, p90_ms, recall (test), tune_recall, tried
-    (knob value -> tuning recall, p50 ms). Exact search (flat) is both the reference and a row.
+    Returns a dict: n, kind, label, config, knob, build_s, index_mb, p50_ms, p90_ms, recall (test),
+    tune_recall, tried (knob value -> tuning recall, p50 ms). Exact search (flat) is both the reference and a
+    row. ``truth``: the exact top-k ids of (tune_q, test_q), when the caller has them. ``frontier``: also
+    every knob value on the test queries ([value, recall, p50 ms]) until recall 0.999 or ``max_ms``.
+    ``centroids``: trained IVF cells to reuse (``make_index``).
 
     Introduced in 05_cost_and_scale.ipynb.
     """
-    import faiss
-
-    exact = faiss.IndexFlatIP(vecs.shape[1])
-    exact.add(np.ascontiguousarray(vecs, dtype=np.float32))
-    _, truth_tune = exact.search(np.ascontiguousarray(tune_q, dtype=np.float32), k)  # (n_tune, k)
-    _, truth_test = exact.search(np.ascontiguousarray(test_q, dtype=np.float32), k)  # (n_test, k)
-    del exact
+    cfg = kind if isinstance(kind, IndexConfig) else IndexConfig(kind)
+    if truth is None:
+        exact = make_index(vecs, "flat")
+        truth = tuple(exact.search(np.ascontiguousarray(q, dtype=np.float32), k)[1] for q in (tune_q, test_q))
+        del exact  # truth: (n_tune, k), (n_test, k)
+    truth_tune, truth_test = truth
     t0 = time.perf_counter()
-    index = make_index(vecs, IndexConfig(kind))
+    index = make_index(vecs, cfg, centroids=centroids)
     build_s = time.perf_counter() - t0
-    name, values = ANN_KNOBS[kind]
+    name, values = ANN_KNOBS[cfg.kind]
     tried, chosen = {}, None
     for v in values:
-        set_knob(index, kind, v)
+        set_knob(index, cfg.kind, v)
         ids, ms = single_query_ms(index, tune_q, k)
         tried[v] = (ann_recall(ids, truth_tune), float(np.median(ms)))
         if tried[v][0] >= target:
@@ -198,12 +211,21 @@ def measure_ann(
             break
     if chosen is None:  # the target was not reached: report the most accurate setting tried
         chosen = max(tried, key=lambda v: (tried[v][0], -v))
-    set_knob(index, kind, chosen)
+    curve = []
+    for v in values if frontier else ():
+        set_knob(index, cfg.kind, v)
+        ids, ms = single_query_ms(index, test_q, k)
+        curve.append([v, round(ann_recall(ids, truth_test), 4), round(float(np.median(ms)), 4)])
+        if curve[-1][1] >= 0.999 or curve[-1][2] > max_ms or cfg.kind == "flat":
+            break
+    set_knob(index, cfg.kind, chosen)
     ids, ms = single_query_ms(index, test_q, k)
     return {
         "n": len(vecs),
-        "kind": kind,
-        "knob": f"{name}={chosen}" if kind != "flat" else "exact",
+        "kind": cfg.kind,
+        "label": cfg.label(),
+        "config": cfg.key(),
+        "knob": f"{name}={chosen}" if cfg.kind != "flat" else "exact",
         "build_s": build_s,
         "index_mb": index_bytes(index) / 1e6,
         "p50_ms": float(np.median(ms)),
@@ -211,6 +233,7 @@ def measure_ann(
         "recall": ann_recall(ids, truth_test),
         "tune_recall": tried[chosen][0],
         "tried": {str(v): [round(r, 4), round(t, 4)] for v, (r, t) in tried.items()},
+        **({"frontier": curve} if frontier else {}),
     }
 
 

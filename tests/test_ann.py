@@ -40,3 +40,40 @@ def test_dense_index_keeps_its_config_and_caches_each_setting_apart(docs, tmp_pa
     loaded = lk.DenseIndex.build(chunks, emb, kind=lk.IndexConfig("hnsw", ef_search=128))
     assert loaded.t_build == 0 and loaded.config == wide.config and loaded.kind == "hnsw"
     assert lk.DenseIndex.build(chunks, emb).fingerprint()["index"] == "flat"  # exact search's key as before
+
+
+def unit_rows(n, dim, seed=0):
+    x = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_reranking_on_the_full_vectors_buys_back_what_codes_lose():
+    vecs, queries = unit_rows(3000, 48), unit_rows(60, 48, seed=1)
+    truth = lk.make_index(vecs, "flat").search(queries, 10)[1]
+    recall = {}
+    for rerank in (0, 8):
+        index = lk.make_index(vecs, lk.IndexConfig("ivfpq", pq_bytes=12, nprobe=64, rerank=rerank))
+        recall[rerank] = lk.ann_recall(index.search(queries, 10)[1], truth)
+    assert recall[0] < 0.8 and recall[8] > recall[0] + 0.15  # 12 one-byte codes for 48 dims: coarse
+
+
+def test_ivf_kinds_can_share_one_k_means():
+    vecs, queries = unit_rows(2000, 48), unit_rows(20, 48, seed=1)
+    cfg = lk.IndexConfig("ivf", nprobe=4)
+    cells = lk.train_cells(vecs, cfg)
+    own, shared = lk.make_index(vecs, cfg), lk.make_index(vecs, cfg, centroids=cells)
+    assert np.array_equal(own.search(queries, 5)[1], shared.search(queries, 5)[1])  # the same k-means
+    sq8 = lk.make_index(vecs, lk.IndexConfig("ivf_sq8", nprobe=4), centroids=cells)
+    assert sq8.nlist == own.nlist
+    with pytest.raises(ValueError, match="do not match nlist"):
+        lk.make_index(vecs, cfg, centroids=cells[:3])
+
+
+def test_rerank_needs_codes_and_usearch_answers_like_faiss():
+    with pytest.raises(ValueError, match="rerank needs a kind with codes"):
+        lk.IndexConfig("hnsw", rerank=4)
+    vecs, queries = unit_rows(500, 32), unit_rows(5, 32, seed=1)
+    scores, ids = lk.make_index(vecs, lk.IndexConfig("usearch", ef_search=256)).search(queries, 3)
+    exact_scores, exact_ids = lk.make_index(vecs, "flat").search(queries, 3)
+    assert np.array_equal(ids, exact_ids) and np.allclose(scores, exact_scores, atol=1e-5)
+    assert lk.IndexConfig("usearch", hnsw_m=16).label() == "usearch M=16"
