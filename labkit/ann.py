@@ -21,6 +21,7 @@ __all__ = ["ANN_KINDS", "ANN_KNOBS", "IndexConfig", "UsearchIndex", "make_index"
 
 ANN_KINDS = ("flat", "ivf", "hnsw", "ivfpq", "hnsw_sq8", "ivf_sq8", "usearch")
 _CODES = ("ivfpq", "hnsw_sq8", "ivf_sq8")  # kinds that search compressed vectors (and can re-rank)
+GRAPHS = ("hnsw", "hnsw_sq8", "usearch")  # kinds built as a neighbour graph: their knob is efSearch
 # The search-time knob of each kind, and the values tried (smallest first: cheapest search first).
 ANN_KNOBS = {
     "flat": ("none", (0,)),
@@ -102,11 +103,7 @@ class IndexConfig:
         if self.kind == "flat":
             return "flat"
         graph = ("hnsw_m", "ef_construction", "ef_search")
-        used = (
-            graph
-            if self.kind in ("hnsw", "hnsw_sq8", "usearch")
-            else ("cells_per_sqrt_n", "nprobe", "train_per_cell", "seed")
-        )
+        used = graph if self.kind in GRAPHS else ("cells_per_sqrt_n", "nprobe", "train_per_cell", "seed")
         used += ("pq_bytes",) if self.kind == "ivfpq" else ()
         used += ("rerank",) if self.rerank else ()  # absent at 0: the keys of indexes built before it existed
         return {"kind": self.kind, **{k: v for k, v in asdict(self).items() if k in used}}
@@ -169,9 +166,6 @@ def make_index(vecs: np.ndarray, cfg: IndexConfig | str = "flat", centroids: np.
     return index
 
 
-GRAPHS = ("hnsw", "hnsw_sq8", "usearch")  # kinds whose knob is efSearch
-
-
 def _training_sample(vecs: np.ndarray, cfg: IndexConfig, nlist: int) -> np.ndarray:
     """``train_per_cell`` rows per cell (all rows if fewer), drawn with the config's seed, in row order."""
     sample = np.random.default_rng(cfg.seed).permutation(len(vecs))[: max(nlist, cfg.train_per_cell * nlist)]
@@ -231,9 +225,9 @@ class UsearchIndex:
             ndim=vecs.shape[1],
             metric="ip",
             dtype="f32",
-            connectivity=cfg.hnsw_m,  # as faiss: M links per
+            connectivity=cfg.hnsw_m,  # as faiss: M links per upper layer, 2M in the base one
             expansion_add=cfg.ef_construction,
-            expansion_search=cfg.ef_search,  # upper layer, 2M in the base one
+            expansion_search=cfg.ef_search,
         )
         self.index.add(np.arange(len(vecs)), vecs, threads=threads)  # 0: every core, as faiss builds
         self.ntotal = len(vecs)

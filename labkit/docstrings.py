@@ -336,5 +336,7 @@ def embed_cached(embedder, texts: list[str], shard: int = 2048, progress: bool =
             took = {"shard": path.name, "texts": len(part), "seconds": round(time.perf_counter() - t0, 2)}
             with open(folder / "times.jsonl", "a", encoding="utf-8") as f:  # what the vectors cost, and where
                 f.write(json.dumps(took | {"cpu": _cpu(), "threads": torch.get_num_threads()}) + "\n")
-        parts.append(np.load(path))
+            parts.append(vecs)  # just made: no need to read the file back
+        else:
+            parts.append(np.load(path))
     return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
