@@ -238,4 +238,6 @@ class UsearchIndex:
         return 1.0 - dist, keys.astype(np.int64)  # usearch's "ip" distance is 1 - inner product
 
     def nbytes(self) -> int:
-        return int(self.index.memory_usage)
+        # the saved index (vectors + graph), as faiss's sizes are counted; memory_usage adds usearch's
+        # preallocated arenas (16 MB for 100 vectors), which say nothing about how the index grows
+        return int(self.index.serialized_length)

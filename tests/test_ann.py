@@ -77,3 +77,11 @@ def test_rerank_needs_codes_and_usearch_answers_like_faiss():
     exact_scores, exact_ids = lk.make_index(vecs, "flat").search(queries, 3)
     assert np.array_equal(ids, exact_ids) and np.allclose(scores, exact_scores, atol=1e-5)
     assert lk.IndexConfig("usearch", hnsw_m=16).label() == "usearch M=16"
+
+
+def test_usearch_size_is_its_vectors_and_graph_not_its_arenas():
+    vecs = unit_rows(2000, 64)
+    flat = lk.index_bytes(lk.make_index(vecs, "flat"))  # 2000 x 64 x 4 bytes and a header
+    graph = lk.index_bytes(lk.make_index(vecs, lk.IndexConfig("usearch", hnsw_m=16)))
+    # full float32 vectors plus about 2M = 32 four-byte links per node: between 1x and 2.5x the flat index
+    assert flat <= graph <= 2.5 * flat
