@@ -1,6 +1,6 @@
 """Scale benchmark for notebook 05: vector indexes from 10^3 to 10^6 passages that behave like real ones.
 
-    python benchmarks/bench_scale.py --embed-only             # the real vectors (about 2 h on 2 cores, resumable)
+    python benchmarks/bench_scale.py --embed-only             # the real vectors (1-2 h on 2 cores, resumable)
     python benchmarks/bench_scale.py                          # calibration, every size and index, training
     python benchmarks/bench_scale.py --sizes 1000 10000 --no-train    # a quick look
 
@@ -21,7 +21,7 @@ tune queries for recall@10 0.95 and its test recall and latency, and the recall-
 queries. Then LoRA training time (1 epoch, the workbook's knowledge recipe) on 1/8 .. all of the fact cards.
 
 Writes ``benchmarks/results/scale.json`` after every row (an interrupted run keeps what it measured), replacing
-only the rows it measures again (``--fresh``: a new file). Needs about 6 GB of memory at 10^6.
+only the rows it measures again (``--fresh``: a new file). Needs about 9 GB of memory at 10^6.
 Introduced in 05_cost_and_scale.ipynb.
 """
 
@@ -44,19 +44,10 @@ OUT = Path(__file__).parent / "results" / "scale.json"
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "scale" / "docstring_vectors.npz"  # lk.shipped_vectors
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 N_REAL, N_QUERIES, N_SHIPPED = 100_000, 1_000, 10_000
-SCALES = (1.0, 2.0, 3.0, 4.0, 6.0)  # the generator's knob, calibrated (its k: the LID estimator's 20 neighbours)
+SCALES = (1.0, 1.25, 1.5, 2.0, 3.0, 4.0)  # the generator's knob, calibrated (its k: the LID estimator's 20 neighbours)
 CALIBRATION_EF = (16, 32, 64, 128)  # HNSW efSearch values whose recall the generator must match
 IVF = ("ivf", "ivf_sq8", "ivfpq")
-CONFIGS = (
-    lk.IndexConfig("flat"),
-    lk.IndexConfig("hnsw", hnsw_m=16),
-    lk.IndexConfig("hnsw"),
-    lk.IndexConfig("hnsw_sq8", rerank=4),
-    lk.IndexConfig("ivf"),
-    lk.IndexConfig("ivf_sq8"),
-    lk.IndexConfig("ivfpq", rerank=4),
-    lk.IndexConfig("usearch", hnsw_m=16),
-)
+CONFIGS = lk.SCALE_CONFIGS  # the indexes notebook 05 measures live too
 
 
 def reset_peak_rss() -> bool:
@@ -140,12 +131,14 @@ def corpus(real, n: int, scale: float) -> tuple[np.ndarray, str]:
 
 def ship(vecs, groups, queries) -> None:
     """Notebook 05's live inputs: the first ``N_SHIPPED`` real vectors, their documents, the queries; float16.
-    An unchanged file is left alone (a rewrite would differ in its zip time stamps only)."""
+    A file with the same documents and vectors within float16 rounding is left alone: another CPU's float32
+    kernels move the last bits, and a rewrite would change nothing a search can see."""
     docs = np.unique(groups[:N_SHIPPED], return_inverse=True)[1].astype(np.int32)  # (N_SHIPPED,) 0..n_docs-1
     arrays = {"vecs": vecs[:N_SHIPPED].astype(np.float16), "groups": docs, "queries": queries.astype(np.float16)}
     if SHIPPED.exists():
         with np.load(SHIPPED) as old:
-            if all(k in old and np.array_equal(old[k], v) for k, v in arrays.items()):
+            same = lambda k, v: k in old and old[k].shape == v.shape and np.allclose(old[k], v, rtol=0, atol=2e-3)
+            if all(same(k, v) for k, v in arrays.items()):  # float16 steps are <= 2^-11 for |x| < 1
                 return
     SHIPPED.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(SHIPPED, **arrays)
@@ -230,7 +223,8 @@ def main() -> None:
     out["bench_s"] = round(time.perf_counter() - t_start, 1)
     if not args.no_train:
         train_rows(out)
-    out["peak_rss_mb"] = round(lk.peak_rss_mb())
+    # each row resets the peak (reset_peak_rss): the run's peak is the largest of theirs and what came after
+    out["peak_rss_mb"] = round(max([lk.peak_rss_mb(), *(r["peak_rss_mb"] for r in out["indexes"])]))
     save(out)
 
 

@@ -1,15 +1,17 @@
 """Scale: how an index's build time, memory and query latency grow with the corpus, and what ANN costs.
 
-* ``fit_gaussian`` / ``synthetic_vectors``: vectors past the real corpus's size, drawn from Gaussians fitted
-  to the real MiniLM embeddings (document centres, then chunks around them), put on the unit sphere.
-* faiss exact search (flat), IVF, HNSW and IVF-PQ come from ``labkit.ann`` (``IndexConfig``, ``make_index``),
-  each with the one knob that trades recall for speed at search time (``nprobe``, ``efSearch``).
+* ``fit_gaussian`` / ``synthetic_vectors``: the two-level Gaussian (document centres, then chunks around
+  them) the benchmark used to fill sizes past the real vectors; kept as the comparison that shows why a
+  generator must be calibrated (``labkit.lid``: its vectors are far harder to index than real ones).
+* ``SCALE_CONFIGS``: the indexes a practitioner would try, from ``labkit.ann`` (``IndexConfig``,
+  ``make_index``), each with the one knob that trades recall for speed at search time (``nprobe``, ``efSearch``).
 * ``measure_ann``: build time, index size, single-query latency and recall@k against exact search, the
   knob chosen on tuning queries and reported on other queries (tune on dev, report on test).
 * ``fit_power``: the growth exponent b of ``y = a * x**b``, fitted on a log-log line.
 
-The largest sizes (10^6 vectors, about 1.5 GB each copy) run in ``benchmarks/bench_scale.py``; notebook 05
-measures the small ones itself and loads the benchmark's file for the rest.
+The largest sizes (10^5 real docstring vectors, 10^6 with calibrated ones; about 1.5 GB a copy) run in
+``benchmarks/bench_scale.py``; notebook 05 measures 10^3 to 10^4 real vectors itself and loads the benchmark's
+file for the rest.
 
 Introduced in 05_cost_and_scale.ipynb.
 """
@@ -33,9 +35,7 @@ __all__ = [
     "single_query_ms",
     "measure_ann",
     "fit_power",
-    "ScaleInputs",
-    "scale_inputs",
-    "scale_corpus",
+    "SCALE_CONFIGS",
     "load_scale_results",
 ]
 
@@ -130,6 +130,19 @@ def synthetic_vectors(g: Gaussian, n: int, seed: int = 0, block: int = 65536) ->
             x = z @ g.within.T + centres[doc[start : start + len(z)]]
         out[start : start + len(x)] = x / np.linalg.norm(x, axis=1, keepdims=True)
     return out
+
+
+# The indexes the scale benchmark and notebook 05 measure, one query at a time (labels: IndexConfig.label).
+SCALE_CONFIGS = (
+    IndexConfig("flat"),
+    IndexConfig("hnsw", hnsw_m=16),
+    IndexConfig("hnsw"),
+    IndexConfig("hnsw_sq8", rerank=4),  # 8-bit codes walk the graph, the top 40 re-ranked on full vectors
+    IndexConfig("ivf"),
+    IndexConfig("ivf_sq8"),
+    IndexConfig("ivfpq", rerank=4),
+    IndexConfig("usearch", hnsw_m=16),  # a maintained HNSW library beside faiss
+)
 
 
 def index_bytes(index) -> int:
@@ -255,68 +268,6 @@ def fit_power(x, y) -> tuple[float, float]:
         raise ValueError("fit_power needs positive x and y (it fits a line to their logarithms)")
     b, log_a = np.polyfit(np.log(x), np.log(y), 1)
     return float(b), float(np.exp(log_a))
-
-
-# --- the workbook's inputs ---------------------------------------------------------------------------
-@dataclass
-class ScaleInputs:
-    """The real vectors the scale experiments start from (all unit float32).
-
-    Introduced in 05_cost_and_scale.ipynb.
-    """
-
-    real: np.ndarray  # (n_real, dim) every distinct chunk of v1 and v2 at three chunk sizes
-    groups: np.ndarray  # (n_real,) each chunk's document id
-    per_doc: float  # chunks per document in the workbook's own index (v1, lk.CHUNKS)
-    tune: np.ndarray  # (n_tune, dim) train + dev questions, every wording: to choose an index's knob
-    test: np.ndarray  # (n_test, dim) test questions, held-out wording: to report
-
-
-def scale_inputs(embedder, sizes=(60, 120, 240)) -> ScaleInputs:
-    """Real vectors for the scale experiments (indexes come from notebook 01's cache when it ran).
-
-    >>> inp = scale_inputs(lk.load_embedder())                      # doctest: +SKIP
-    >>> g = fit_gaussian(inp.real, inp.groups, inp.per_doc)         # doctest: +SKIP
-
-    Introduced in 05_cost_and_scale.ipynb.
-    """
-    from .chunking import ChunkConfig, chunk_corpus
-    from .data import load_kb
-    from .protocol import PHRASINGS, questions
-    from .retrieval import DenseIndex
-    from .workbook import CHUNKS, workbook_split
-
-    seen, rows, docs_of = set(), [], []
-    for version in ("v1", "v2"):
-        docs = load_kb(version)
-        for size in sizes:
-            index = DenseIndex.build(chunk_corpus(docs, ChunkConfig(size=size, overlap=size // 4)), embedder)
-            vecs = index.index.reconstruct_n(0, index.index.ntotal)  # (n_chunks, dim)
-            for c, v in zip(index.chunks, vecs):
-                if c.search_text not in seen:
-                    seen.add(c.search_text)
-                    rows.append(v)
-                    docs_of.append(c.doc_id)
-    own = chunk_corpus(load_kb("v1"), CHUNKS)
-    split = workbook_split()
-    tune = [q for ph in PHRASINGS for _, q in questions(split.train + split.dev, ph, per_record=None)]
-    test = [q for _, q in questions(split.test, "heldout")]
-    encode = lambda texts: embedder.encode(texts, batch_size=64)  # (n, dim), unit length
-    per_doc = len(own) / len({c.doc_id for c in own})
-    return ScaleInputs(np.stack(rows).astype(np.float32), np.array(docs_of), per_doc, encode(tune), encode(test))
-
-
-def scale_corpus(real: np.ndarray, g: Gaussian, n: int, seed: int = 0) -> np.ndarray:
-    """``n`` vectors ``(n, dim)``: the real chunk vectors first, then synthetic ones from ``g`` up to ``n``.
-
-    Introduced in 05_cost_and_scale.ipynb.
-    """
-    if n <= len(real):
-        return np.ascontiguousarray(real[:n])
-    out = np.empty((n, real.shape[1]), dtype=np.float32)
-    out[: len(real)] = real
-    out[len(real) :] = synthetic_vectors(g, n - len(real), seed)
-    return out
 
 
 def load_scale_results(path=None) -> dict:

@@ -4,6 +4,7 @@ The sources (jupytext percent format) are what contributors edit; the .ipynb fil
 nbval checks and GitHub shows. These tests need no kernel: nbval executes the notebooks separately.
 """
 
+import json
 import re
 from pathlib import Path
 
@@ -108,3 +109,54 @@ def test_the_readme_results_generator_pivots_shared_measures():
     assert "| | a | b | c |" in md and "| accuracy | aa | ab | ac |" in md and "| latency | la | lb | lc |" in md
     assert "* accuracy: a" not in md  # pivoted, not listed twice
     assert "* claim: x: holds" in md and "* wall time: 9 s" in md  # one measure alone is listed, not a table
+
+
+def test_the_readme_scale_table_comes_from_the_benchmark_file(tmp_path):
+    rr = _readme_results()
+    row = lambda n, kind, label, tune, ms: {
+        "n": n,
+        "kind": kind,
+        "label": label,
+        "knob": "efSearch=64",
+        "p50_ms": ms,
+        "recall": tune,
+        "tune_recall": tune,
+        "index_mb": n / 1e3,
+        "build_s": 1.0,
+        "vectors": "real" if n < 10**6 else "mixed",
+    }
+    bench = {
+        "machine": {"cpu": "Test CPU", "cores": 2, "dtype": "float32"},
+        "date": "2026-01-01",
+        "real": {
+            "passages": 1000,
+            "documents": 10,
+            "packages": ["a"],
+            "embedding": {"seconds": 7200},
+            "queries": {"tune": 5, "test": 5},
+        },
+        "calibration": {
+            "chosen_scale": 3.0,
+            "chosen": {"lid": 10.0, "max_recall_gap": 0.01},
+            "real": {"lid": 9.0},
+            "gaussian": {"lid": 14.0},
+            "gaussian_max_recall_gap": 0.1,
+            "met": True,
+            "tolerance": {"max_recall_gap": 0.02, "lid_gap": 0.15},
+        },
+        "indexes": [
+            row(1000, "flat", "flat", 1.0, 0.5),
+            row(1000, "hnsw", "hnsw", 0.97, 0.1),
+            row(10**6, "flat", "flat", 1.0, 90.0),
+            row(10**6, "hnsw", "hnsw", 0.9, 2.0),
+        ],
+    }
+    bench["indexes"][-1]["frontier"] = [[16, 0.5, 0.4], [32, 0.7, 0.9], [64, 0.9, 2.0]]  # [efSearch, recall, ms]
+    path = tmp_path / "scale.json"
+    path.write_text(json.dumps(bench))
+    md = rr.scale_section(path)
+    assert "Test CPU, 2 cores, float32, 2026-01-01" in md and "in 2.0 h" in md
+    assert "| 10^3 | real | 0.50 ms, 1 MB | hnsw (efSearch=64) | 0.10 ms | 0.970 | 1 MB | 1.0 s |" in md
+    assert "| 10^6 | mixed | 90.00 ms, 1,000 MB | none |" in md  # 0.9 on the tuning queries: not reached
+    assert "tolerance 0.02 and 15%: met" in md
+    assert "frontier: hnsw (efSearch=32), recall@10 0.700 at 0.90 ms" in md  # the best under 1 ms, not 0.9 at 2 ms

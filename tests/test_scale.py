@@ -27,17 +27,20 @@ def test_synthetic_vectors_match_the_fitted_mean_and_covariance(real):
     assert np.array_equal(syn[:100], lk.synthetic_vectors(g, 100, seed=0))  # seeded: same rows
 
 
-def test_scale_corpus_keeps_the_real_rows_first(real):
-    g = lk.fit_gaussian(real)
-    out = lk.scale_corpus(real, g, 1000)
-    assert out.shape == (1000, 48) and np.array_equal(out[:600], real)
-    assert lk.scale_corpus(real, g, 10).shape == (10, 48)
+def grown(real, n):
+    """``real`` then Gaussian rows up to ``n`` (n, 48): more rows than the fixture holds."""
+    return np.concatenate([real, lk.synthetic_vectors(lk.fit_gaussian(real), n - len(real), seed=0)])
+
+
+def test_scale_configs_are_the_benchmarks_and_named_once():
+    labels = [c.label() for c in lk.SCALE_CONFIGS]
+    assert len(set(labels)) == len(labels)  # rows of scale.json are keyed by label
+    assert {c.kind for c in lk.SCALE_CONFIGS} == set(lk.ANN_KINDS)  # every kind the factory builds
 
 
 @pytest.mark.parametrize("kind", lk.ANN_KINDS)
 def test_every_kind_builds_searches_and_is_exact_at_its_widest(real, kind):
-    g = lk.fit_gaussian(real)
-    vecs = lk.scale_corpus(real, g, 3000)
+    vecs = grown(real, 3000)
     row = lk.measure_ann(kind, vecs, real[:40], real[40:80], k=10, target=0.95)
     assert row["n"] == 3000 and row["build_s"] >= 0 and row["index_mb"] > 0 and row["p50_ms"] > 0
     # ivfpq too: its 48 one-byte codes hold these 48 dims at one dim per byte, close to exact (measured:
@@ -48,7 +51,7 @@ def test_every_kind_builds_searches_and_is_exact_at_its_widest(real, kind):
 
 
 def test_ivfpq_holds_far_fewer_bytes_than_flat(real):
-    vecs = lk.scale_corpus(real, lk.fit_gaussian(real), 5000)
+    vecs = grown(real, 5000)
     assert lk.index_bytes(lk.make_index(vecs, "ivfpq")) < lk.index_bytes(lk.make_index(vecs, "flat")) / 2
 
 
