@@ -14,11 +14,12 @@ recall/latency curve are compared with those of as many real vectors. The closes
 beyond the real count, from all the real ones (the same 10x ratio). The two-level Gaussian the benchmark used
 before is measured the same way, for comparison.
 
-Indexes (``CONFIGS``), one query at a time: exact search, HNSW (M 16 and 32), HNSW over 8-bit codes with
-exact re-ranking, IVF over full vectors and over 8-bit codes, IVF-PQ with re-ranking (the IVF kinds share one
-k-means per size), and usearch's HNSW. For each: build time, index size, peak memory, the knob chosen on the
-tune queries for recall@10 0.95 and its test recall and latency, and the recall-latency frontier on the test
-queries. Then LoRA training time (1 epoch, the workbook's knowledge recipe) on 1/8 .. all of the fact cards.
+Indexes (``CONFIGS``, ``lk.SCALE_CONFIGS``), one query at a time: exact search, HNSW (M 16 and 32; M 32 also
+built with efConstruction 200), HNSW over 8-bit codes with exact re-ranking, IVF over full vectors and over
+8-bit codes, IVF-PQ with re-ranking (the IVF kinds share one k-means per size), and usearch's HNSW. For each:
+build time, index size, peak memory, the knob chosen on the tune queries for recall@10 0.95 and its test
+recall and latency, and the recall-latency frontier on the test queries. Then LoRA training time (1 epoch,
+the workbook's knowledge recipe) on 1/8 .. all of the fact cards.
 
 Writes ``benchmarks/results/scale.json`` after every row (an interrupted run keeps what it measured), replacing
 only the rows it measures again (``--fresh``: a new file). Needs about 9 GB of memory at 10^6.
@@ -179,9 +180,11 @@ def main() -> None:
         "indexes": [],
         "training": [],
     }
+    old, old_rows = {}, False
     if OUT.exists() and not args.fresh:  # keep what this run does not measure again
         old = json.loads(OUT.read_text(encoding="utf-8"))
-        if old.get("real", {}).get("key") == sp.key:
+        old_rows = old.get("real", {}).get("key") == sp.key
+        if old_rows:
             keep = lambda r: not (r["n"] in args.sizes and r["label"] in args.configs)
             out["indexes"] = [r for r in old.get("indexes", []) if keep(r)]
             out["calibration"] = old.get("calibration")
@@ -220,7 +223,14 @@ def main() -> None:
                 flush=True,
             )
         del vecs
-    out["bench_s"] = round(time.perf_counter() - t_start, 1)
+    took = round(time.perf_counter() - t_start, 1)
+    if args.fresh or not old_rows:  # the whole benchmark: its time
+        out["bench_s"] = took
+    else:  # some rows again: the whole run's time stays, this one's is added beside it
+        out["bench_s"] = old.get("bench_s")
+        out["partial_runs"] = old.get("partial_runs", []) + [
+            {"sizes": args.sizes, "configs": args.configs, "seconds": took, "date": out["date"]}
+        ]
     if not args.no_train:
         train_rows(out)
     # each row resets the peak (reset_peak_rss): the run's peak is the largest of theirs and what came after
