@@ -2,7 +2,8 @@
 
 * ``fit_gaussian`` / ``synthetic_vectors``: the two-level Gaussian (document centres, then chunks around
   them) the benchmark used to fill sizes past the real vectors; kept as the comparison that shows why a
-  generator must be calibrated (``labkit.lid``: its vectors are far harder to index than real ones).
+  generator must be calibrated (``labkit.lid``: its local dimension is far higher than real vectors', and how
+  much harder it is to index depends on how it is grown).
 * ``SCALE_CONFIGS``: the indexes a practitioner would try, from ``labkit.ann`` (``IndexConfig``,
   ``make_index``), each with the one knob that trades recall for speed at search time (``nprobe``, ``efSearch``).
 * ``measure_ann``: build time, index size, single-query latency and recall@k against exact search, the
@@ -36,6 +37,8 @@ __all__ = [
     "measure_ann",
     "fit_power",
     "SCALE_CONFIGS",
+    "fastest_index",
+    "best_under",
     "load_scale_results",
 ]
 
@@ -269,6 +272,42 @@ def fit_power(x, y) -> tuple[float, float]:
         raise ValueError("fit_power needs positive x and y (it fits a line to their logarithms)")
     b, log_a = np.polyfit(np.log(x), np.log(y), 1)
     return float(b), float(np.exp(log_a))
+
+
+def fastest_index(rows: list[dict], target: float = 0.95) -> dict | None:
+    """Of ``rows`` (``measure_ann`` results at one size), the approximate index with the lowest p50 whose knob
+    reached ``target`` recall on the tuning queries; ``None`` when none did.
+
+    >>> fastest_index([{"kind": "flat", "label": "flat", "tune_recall": 1.0, "p50_ms": 9.0},
+    ...                {"kind": "hnsw", "label": "a", "tune_recall": 0.96, "p50_ms": 0.5},
+    ...                {"kind": "ivf", "label": "b", "tune_recall": 0.90, "p50_ms": 0.1}])["label"]
+    'a'
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    ok = [r for r in rows if r["kind"] != "flat" and r["tune_recall"] >= target]
+    return min(ok, key=lambda r: r["p50_ms"]) if ok else None
+
+
+def best_under(rows: list[dict], ms: float = 1.0) -> dict | None:
+    """The most accurate point under ``ms`` on the test queries' frontiers of ``rows`` (one size, measured with
+    ``frontier=True``): label, knob, recall, ms; ``None`` when no point is that fast. A knob read off the test
+    queries, so a ceiling to show beside ``fastest_index``, never a result.
+
+    >>> row = {"kind": "hnsw", "label": "a", "knob": "efSearch=16", "frontier": [[16, 0.8, 0.2], [32, 0.9, 1.5]]}
+    >>> best_under([row])
+    {'label': 'a', 'knob': 'efSearch=16', 'recall': 0.8, 'ms': 0.2}
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    points = [
+        {"label": r["label"], "knob": f"{r['knob'].split('=')[0]}={v}", "recall": rec, "ms": t}
+        for r in rows
+        if r["kind"] != "flat"
+        for v, rec, t in r.get("frontier", [])
+        if t <= ms
+    ]
+    return max(points, key=lambda p: p["recall"]) if points else None
 
 
 def load_scale_results(path=None) -> dict:

@@ -398,9 +398,9 @@ for ax, n in zip(axes, (n_real_max, n_max)):
 axes[0].set_ylabel("recall@10 vs exact"); axes[1].legend(fontsize=7)
 plt.tight_layout(); plt.show()
 at_max = big[big.n == n_max].set_index("label")
-ann = at_max.drop(index="flat")
-chosen = ann[ann.tune_recall >= 0.95]  # settings that reached 0.95 on the tuning queries
-best = chosen.sort_values("p50_ms").iloc[0] if len(chosen) else ann.sort_values("recall").iloc[-1]
+rows_max = [r for r in bench["indexes"] if r["n"] == n_max]
+fastest = lk.fastest_index(rows_max)  # the cheapest knob that reached 0.95 on the tuning queries
+best = at_max.loc[fastest["label"]] if fastest else at_max.drop(index="flat").sort_values("recall").iloc[-1]
 at_max[["knob", "build_s", "index_mb", "p50_ms", "tune_recall", "recall", "peak_rss_mb"]].round(3)
 
 # %% [markdown]
@@ -408,17 +408,13 @@ at_max[["knob", "build_s", "index_mb", "p50_ms", "tune_recall", "recall", "peak_
 # tuned for recall 0.95) next to the time RAG spends answering a question here (section 3, batch 1).
 
 # %% tags=["nbval-ignore-output"]
-def fastest(rows):
-    ok = rows[(rows.kind != "flat") & (rows.tune_recall >= 0.95)]
-    return ok.sort_values("p50_ms").iloc[0] if len(ok) else None
-
 answer_ms = stages.loc["rag", "total_ms"]
 lesson = []
 for n, rows in big.groupby("n"):
-    f, exact = fastest(rows), rows[rows.kind == "flat"].iloc[0]
+    f, exact = lk.fastest_index(rows.to_dict("records")), rows[rows.kind == "flat"].iloc[0]
     lesson.append({"passages": f"{n:,}", "vectors": rows.vectors.iloc[0], "exact search ms": exact.p50_ms,
-                   "exact index MB": exact.index_mb, "fastest index at recall 0.95": f.label if f is not None else "none",
-                   "its ms": f.p50_ms if f is not None else np.nan, "its MB": f.index_mb if f is not None else np.nan,
+                   "exact index MB": exact.index_mb, "fastest index at recall 0.95": f["label"] if f else "none",
+                   "its ms": f["p50_ms"] if f else np.nan, "its MB": f["index_mb"] if f else np.nan,
                    "RAG answer ms (this run)": answer_ms, "exact search, share of the answer": exact.p50_ms / answer_ms})
 lesson = pd.DataFrame(lesson).set_index("passages")
 lesson.round(3)
@@ -430,10 +426,7 @@ thousands = live[(live.kind == "flat") & (live.n == live.n.max())].iloc[0]  # me
 search_share = thousands.p50_ms / answer_ms  # of RAG's time per question, batch 1
 scale_verdict = "holds" if search_share < 0.01 else "does not hold"  # "efficiently": under 1% of the answer's time
 goal_met = best.recall >= 0.95 and best.p50_ms <= 1.0
-under_1ms = pd.DataFrame([{"label": r.label, "knob": f"{r.knob.split('=')[0]}={v}", "recall": rec, "ms": ms}
-                          for _, r in big[(big.n == n_max) & (big.kind != "flat")].iterrows()
-                          for v, rec, ms in r.frontier if ms <= 1.0])
-fb = under_1ms.sort_values("recall").iloc[-1] if len(under_1ms) else None  # the test frontier's best under 1 ms
+fb = lk.best_under(rows_max, ms=1.0)  # the test frontier's best point under 1 ms (read off the test queries)
 lk.say(f"**{lk.seed_claim('scale')}: {scale_verdict}** (the test: exact search takes under 1% of the time RAG "
        f"spends on a question). Exact search over {thousands.n:,} real passages took {thousands.p50_ms:.2f} ms per "
        f"query in this run, {search_share:.2%} of RAG's {answer_ms:.0f} ms per question; building the index is "
@@ -445,9 +438,9 @@ lk.say(f"**{lk.seed_claim('scale')}: {scale_verdict}** (the test: exact search t
        f"{best.build_s:.0f} s, {best.index_mb:,.0f} MB, one query at a time on {bench['machine']['cores']} cores. "
        + ("That meets the goal of recall 0.95 at 1 ms per query." if goal_met else
           "That misses the goal of recall 0.95 at 1 ms per query on this machine")
-       + (f"; on the test queries' frontier the best point under 1 ms is {fb.label} at {fb.knob}: recall "
-          f"{fb.recall:.3f} at {fb.ms:.2f} ms (chosen there, it would be tuned on the test queries)." if not goal_met
-          and fb is not None else ".")
+       + (f"; on the test queries' frontier the best point under 1 ms is {fb['label']} at {fb['knob']}: recall "
+          f"{fb['recall']:.3f} at {fb['ms']:.2f} ms (chosen there, it would be tuned on the test queries)." if not goal_met
+          and fb else ".")
        + f" At {n_max:,} passages exact search would add {at_max.loc['flat', 'p50_ms'] / answer_ms:.0%} to an answer's "
        f"time here, {best.name} {best.p50_ms / answer_ms:.2%}. Fine-tuning scales with the training set instead:")
 assert flat_b > 0.7, "exact search grows about linearly with the corpus"
