@@ -248,7 +248,8 @@ print(lk.build_prompt(dev_texts[0], [by_id[c] for c in hits.chunk_ids[0]])[:600]
 # %% [markdown]
 # **How many passages, and how to read them?** More passages make it likelier that the answer is in the
 # prompt, but each costs prefill time, and a small reader may lose the answer among them. `lk.tuned_rag`
-# tries k = 1, 2, 3 with two readers on the dev questions and keeps the most accurate (the smaller k on ties):
+# tries k = 1 to 4 passages (`lk.RAG_KS`) with two readers on the dev questions and keeps the most accurate
+# (the smaller k on ties):
 #
 # * **passages, free**: the textbook reader above: whole passages, the model writes its answer freely;
 # * **sentences, extractive**: the question's two best sentences of the k passages (cosine with the
