@@ -45,6 +45,21 @@ def test_sample_local_is_seeded_unit_and_refuses_a_bad_scale():
     assert np.array_equal(lk.sample_local(gen, 100, seed=3, block=7), a)  # blocks do not change the draw
     with pytest.raises(ValueError, match="scale must be > 0"):
         lk.fit_local(real, scale=0.0)
+    with pytest.raises(ValueError, match="spread must be >= 0"):
+        lk.fit_local(real, spread=-0.5)
+
+
+def test_spread_varies_how_far_new_vectors_stray_and_zero_changes_nothing():
+    rng = np.random.default_rng(0)
+    real = rng.standard_normal((400, 16)).astype(np.float32)
+    real /= np.linalg.norm(real, axis=1, keepdims=True)
+    gen = lk.fit_local(real, k=5)
+    same = lk.sample_local(lk.fit_local(real, k=5, spread=0.0), 500, seed=4)
+    assert np.array_equal(same, lk.sample_local(gen, 500, seed=4))  # spread 0 is the one-knob generator
+    # distance of each new vector to its nearest real one: spread 1 makes near-copies and far strays
+    near = lambda x: lk.knn(real, x, 1)[0].ravel()  # (500,)
+    d0, d1 = near(same), near(lk.sample_local(lk.fit_local(real, k=5, spread=1.0), 500, seed=4))
+    assert np.quantile(d1, 0.1) < np.quantile(d0, 0.1) and np.quantile(d1, 0.9) > np.quantile(d0, 0.9)
 
 
 def test_the_generator_keeps_real_vectors_local_dimension_where_a_gaussian_does_not():

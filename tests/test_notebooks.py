@@ -121,6 +121,7 @@ def test_the_readme_scale_table_comes_from_the_benchmark_file(tmp_path):
         "p50_ms": ms,
         "recall": tune,
         "tune_recall": tune,
+        "reached": tune >= 0.95,
         "index_mb": n / 1e3,
         "build_s": 1.0,
         "vectors": "real" if n < 10**6 else "mixed",
@@ -137,11 +138,14 @@ def test_the_readme_scale_table_comes_from_the_benchmark_file(tmp_path):
         },
         "calibration": {
             "chosen_scale": 3.0,
-            "chosen": {"lid": 10.0, "max_recall_gap": 0.01},
+            "chosen_spread": 0.5,
+            "chosen": {"lid": 10.0, "max_recall_gap": 0.01, "max_recall_gap_test": 0.015},
+            "generator_seeds": [1, 2, 3],
             "real": {"lid": 9.0},
             "gaussian": {"lid": 14.0},
             "gaussian_max_recall_gap": 0.1,
             "met": True,
+            "met_test": True,
             "tolerance": {"max_recall_gap": 0.02, "lid_gap": 0.15},
         },
         "indexes": [

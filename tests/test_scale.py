@@ -50,6 +50,25 @@ def test_every_kind_builds_searches_and_is_exact_at_its_widest(real, kind):
         assert row["recall"] == 1.0 and row["index_mb"] == pytest.approx(3000 * 48 * 4 / 1e6, rel=0.01)
 
 
+def test_the_knob_is_the_cheapest_whose_recall_bound_reaches_the_target(real):
+    row = lk.measure_ann("hnsw", grown(real, 3000), real[:80], real[80:160], target=0.97)
+    tried = row["tried"]  # knob value -> [tuning recall, p50 ms, lower bound of the recall]
+    assert row["knob"] == f"efSearch={list(tried)[-1]}"  # the search stops at the chosen knob
+    assert all(low < 0.97 for _, _, low in list(tried.values())[:-1])  # every cheaper knob's bound fell short
+    assert row["reached"] == (row["tune_low"] >= 0.97) and row["tune_low"] <= row["tune_recall"]
+
+
+@pytest.mark.parametrize("hits, low", [([1.0] * 20, 1.0), ([0.5] * 20, 0.5)])
+def test_recall_low_of_identical_queries_is_their_recall(hits, low):
+    assert lk.recall_low(np.array(hits)) == low
+
+
+def test_recall_low_lies_below_the_mean_and_tightens_with_more_queries():
+    few = np.r_[np.ones(18), 0.5, 0.0]  # (20,) mean 0.925
+    many = np.tile(few, 10)  # (200,) the same mean
+    assert lk.recall_low(few) < lk.recall_low(many) < many.mean()
+
+
 def test_ivfpq_holds_far_fewer_bytes_than_flat(real):
     vecs = grown(real, 5000)
     assert lk.index_bytes(lk.make_index(vecs, "ivfpq")) < lk.index_bytes(lk.make_index(vecs, "flat")) / 2
