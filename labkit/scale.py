@@ -202,7 +202,7 @@ def recall_low(per_query: np.ndarray) -> float:
     per_query = np.asarray(per_query, dtype=float)
     if per_query.min() == per_query.max():  # every query alike: no spread to bootstrap
         return float(per_query[0])
-    return bootstrap_interval((per_query,), np.mean)[0]
+    return bootstrap_interval((per_query,), np.mean, batch=1000)[0]  # batches: (1000, n_q) arrays, not (9999, n_q)
 
 
 def single_query_ms(index, queries: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
