@@ -190,9 +190,9 @@ def ann_recall(found: np.ndarray, truth: np.ndarray) -> float:
 
 
 def recall_low(per_query: np.ndarray) -> float:
-    """The lower end of the 95% bootstrap interval of the mean recall (``per_query`` from ``recall_per_query``):
-    a knob tuned to reach a target *with this bound* still reaches it on new queries 19 times in 20, where one
-    tuned on the mean alone misses it about half the time.
+    """The lower end of the 95% bootstrap interval of the mean recall (``per_query`` from ``recall_per_query``).
+    A knob tuned so that this bound reaches a target keeps a margin for new queries; one tuned on the mean
+    alone sits right at the target, and new queries land on either side of it.
 
     >>> recall_low(np.ones(50)), round(recall_low(np.r_[np.ones(45), np.zeros(5)]), 2)
     (1.0, 0.78)
