@@ -29,6 +29,7 @@ from .rag import RAGConfig, RAGPipeline, tune_rag
 from .reference import train_or_reuse
 from .retrieval import BM25Index, DenseIndex, HybridIndex
 from .retrieval_eval import pick_threshold
+from .stats import Verdict, verdict
 from .trainlog import TrainResult
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "document_examples",
     "document_ft",
     "knowledge_update",
+    "forgetting",
     "behaviour_ft",
     "raft_hybrid",
 ]
@@ -297,6 +299,23 @@ def knowledge_update(
         init_from=f"{run.ckpt_dir}/epoch-{choice.epoch}",
     )
     return ClosedBook(run_v2.lm, name=name), run_v2
+
+
+def forgetting(records: list, updated, kept: list[QARecord], name: str = "ft") -> tuple[Verdict, list, list]:
+    """Did the update forget facts that did not change? ``name``'s answers in ``records`` to ``kept`` (questions
+    whose answer is the same in v1 and v2) against ``updated``'s, asked in v2, paired per question: the claim
+    "before is better than after". One computation for notebooks 04 and 05, so one verdict per run.
+
+    Returns (the ``Verdict``, the records before, the records after), both in ``kept``'s order.
+    Introduced in 04_side_by_side.ipynb.
+    """
+    by_qid = {r.qid: r for r in records if r.approach == name}
+    missing = [q.id for q in kept if q.id not in by_qid]
+    if missing:
+        raise ValueError(f"forgetting: no {name!r} record for {len(missing)} of the kept questions (e.g. {missing[0]})")
+    before = [by_qid[q.id] for q in kept]
+    after = run_approach(updated, kept, version="v2")
+    return verdict([r.contains for r in before], [r.contains for r in after]), before, after
 
 
 def behaviour_ft(

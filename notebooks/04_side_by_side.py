@@ -195,9 +195,7 @@ freshness.astype(str)
 # the updated fine-tune still as accurate as before (same questions, paired)?
 
 # %% tags=["nbval-ignore-output"]
-kept_before = [r for r in records if r.approach == "ft" and r.qid in {q.id for q in kept}]
-kept_after = lk.run_approach(ft_updated, kept, version="v2")
-forgetting = lk.verdict([r.contains for r in kept_before], [r.contains for r in kept_after])
+forgetting, kept_before, kept_after = lk.forgetting(records, ft_updated, kept)  # notebook 05 asks the same
 lk.say(f"Unchanged test facts: the fine-tune answered {lk.rates(kept_before, 'accuracy')} before the update and "
        f"{lk.rates(kept_after, 'accuracy')} after it. \"Before is better than after\" (forgetting) "
        f"**{forgetting.text}** ({forgetting.diff}).")

@@ -114,9 +114,7 @@ uses_index = {"base": False, "rag": True, "ft": False, "hybrid": True}
 profiles = lk.cost_profiles(records, upfront, update, uses_index, embed_q, embed_update)
 profiles["ft (partial)"] = dataclasses.replace(profiles["ft"], update_s=update_run.wall_s)
 kept = [q for q in split.test if q.answerable and not q.changed_in_v2]  # the same answer in v1 and v2
-before = {r.qid: r.contains for r in records if r.approach == "ft"}
-after = {r.qid: r.contains for r in lk.run_approach(ft_updated, kept, version="v2")}  # notebook 04's, cached
-forgets = lk.verdict([before[q.id] for q in kept], [after[q.id] for q in kept])  # before better than after?
+forgets, kept_before, kept_after = lk.forgetting(records, ft_updated, kept)  # notebook 04's claim, its answers cached
 pd.DataFrame({n: vars(p) for n, p in profiles.items()}).T.round(3)
 
 # %% [markdown]
@@ -165,8 +163,8 @@ plt.tight_layout(); plt.show()
 # %%
 partial_cells = {label: int((plane == "ft (partial)").to_numpy().sum()) for label, plane in planes.items()}
 lk.say(f"**The partial update buys its low price with forgetting.** On the {len(kept)} test facts whose answer "
-       f"did not change, the fine-tune answered {lk.rate([before[q.id] for q in kept])} before the partial update "
-       f"and {lk.rate([after[q.id] for q in kept])} after it: \"it forgets\" **{forgets.text}** ({forgets.diff}). "
+       f"did not change, the fine-tune answered {lk.rate([r.contains for r in kept_before])} before the partial "
+       f"update and {lk.rate([r.contains for r in kept_after])} after it: \"it forgets\" **{forgets.text}** ({forgets.diff}). "
        f"It is the cheapest option in {partial_cells['index in process']} of the {plane.size} cells with the index "
        f"in process ({partial_cells['managed vector DB']} with a managed database); read those cells as \"cheapest "
        f"if losing unchanged facts is acceptable\", and the `ft` cells as the price of a fine-tune that stays right.")

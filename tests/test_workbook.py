@@ -48,6 +48,22 @@ def test_knowledge_update_starts_from_the_v1_adapter(tmp_path, cache):
     assert urun.steps >= 1 and updated.name == "ft updated"
 
 
+def test_forgetting_pairs_each_kept_question_before_and_after_the_update(tmp_path, cache):
+    lm, qa, split = _setup(tmp_path, cache)
+    ft, run, choice = lk.knowledge_ft(lm, qa, split, cfg=lk.FinetuneConfig(**FAST))
+    records = lk.run_approach(ft, split.test)  # before the update
+    updated, _ = lk.knowledge_update(lm, qa, run, choice, cfg=lk.FinetuneConfig(**{**FAST, "epochs": 1}))
+    kept = [q for q in split.test if q.answerable and not q.changed_in_v2]
+    v, before, after = lk.forgetting(records, updated, kept)
+    assert [r.qid for r in before] == [r.qid for r in after] == [q.id for q in kept]
+    assert {r.approach for r in before} == {"ft"} and {r.approach for r in after} == {"ft updated"}
+    assert v.diff.n == len(kept)
+    share = lambda recs: sum(r.contains for r in recs) / len(kept)
+    assert v.diff.diff == pytest.approx(share(before) - share(after))  # "before is better than after"
+    with pytest.raises(ValueError, match="no 'ft' record"):
+        lk.forgetting([r for r in records if r.qid != kept[0].id], updated, kept)
+
+
 def test_init_from_must_be_a_lora_adapter_folder(tmp_path, cache):
     lm, qa, _ = _setup(tmp_path, cache)
     ex = lk.knowledge_examples(qa[:3])
