@@ -21,6 +21,7 @@ from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
+from labkit.lid import calibration_verdict
 from labkit.scale import best_under, fastest_index  # the same choices notebook 05 makes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,8 +93,8 @@ def scale_section(path: Path | None = None) -> str:
         f"recall within {cal['chosen']['max_recall_gap']} on the tuning queries and "
         f"{cal['chosen']['max_recall_gap_test']} on the test queries; tolerance "
         f"{cal['tolerance']['max_recall_gap']} and {cal['tolerance']['lid_gap']:.0%}: "
-        f"{'met' if cal['met'] and cal['met_test'] else 'met on the tuning queries only' if cal['met'] else 'not met'}"
-        f"; the old Gaussian: LID {cal['gaussian']['lid']}, recall within {cal['gaussian_max_recall_gap']}).",
+        f"{calibration_verdict(cal)}; the old Gaussian: LID {cal['gaussian']['lid']}, recall within "
+        f"{cal['gaussian_max_recall_gap']}).",
         "",
         "| passages | vectors | exact search: p50, size | fastest index with recall@10 >= 0.95 on the tuning "
         "queries (lower end of its 95% interval) | its p50 | its recall@10 (test) | its size | built in |",

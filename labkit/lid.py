@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["knn", "lid_mle", "neighbour_profile", "LocalGenerator", "fit_local", "sample_local"]
+__all__ = ["knn", "lid_mle", "neighbour_profile", "LocalGenerator", "fit_local", "sample_local", "calibration_verdict"]
 
 
 def knn(base: np.ndarray, queries: np.ndarray, k: int, exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -160,3 +160,16 @@ def sample_local(gen: LocalGenerator, n: int, seed: int = 0, block: int = 65536)
             x += z[:, j : j + 1] * (gen.seeds[gen.neighbours[rows, j]] - base)
         out[s : s + len(rows)] = x / np.linalg.norm(x, axis=1, keepdims=True)
     return out
+
+
+def calibration_verdict(cal: dict) -> str:
+    """Whether the benchmark's calibration (``scale.json``'s ``calibration``) met its tolerance, in words.
+
+    >>> calibration_verdict({"met": True, "met_test": False})
+    'met on the tuning queries, not on the test queries'
+
+    Introduced in 05_cost_and_scale.ipynb.
+    """
+    if cal["met"] and cal["met_test"]:
+        return "met on the tuning and the test queries"
+    return "met on the tuning queries, not on the test queries" if cal["met"] else "not met on the tuning queries"

@@ -328,8 +328,7 @@ lk.say(f"Real MiniLM passages have a local intrinsic dimension of about **{hard.
        f"{cal['chosen_spread']}, LID {cal['chosen']['lid']} against {cal['real']['lid']} real, HNSW recall within "
        f"{cal['chosen']['max_recall_gap']} on the queries it was chosen on and {cal['chosen']['max_recall_gap_test']} "
        f"on the others (tolerance: {cal['tolerance']['max_recall_gap']} and LID within "
-       f"{cal['tolerance']['lid_gap']:.0%}: "
-       f"{'met' if cal['met'] and cal['met_test'] else 'met on the first, not on the others' if cal['met'] else 'not met'}). "
+       f"{cal['tolerance']['lid_gap']:.0%}: {lk.calibration_verdict(cal)}). "
        f"With ten times more real seeds the Gaussian's recall came within "
        f"{cal['gaussian_max_recall_gap']} too, its LID still {cal['gaussian']['lid']}: how far a synthetic corpus is "
        f"from a real one depends on how it is grown, which is why it is measured rather than assumed.")
