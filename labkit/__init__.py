@@ -21,6 +21,7 @@ from .chunking import *
 from .ann import *
 from .retrieval import *
 from .retrieval_eval import *
+from .sentences import *
 from .rag import *
 from .error_analysis import *
 from .lora import *

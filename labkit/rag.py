@@ -5,8 +5,8 @@ RAG "reads information each time": for every question it retrieves passages (``l
 
 * ``RAGConfig``, ``build_prompt``, ``few_shot_turns``: the prompt (two invented worked examples first).
 * ``READERS``: how the passages are read: whole passages and free generation (the first reader), or
-  the question's best sentences of the retrieved passages with an answer copied from them
-  (``best_sentences``, ``lk.CopyConstraint``).
+  the question's best whole sentences of the retrieved passages with an answer copied from them
+  (``lk.best_sentences``, ``lk.CopyConstraint``).
 * ``parse_citations`` / ``attribute``: which passage an answer cites, or contains.
 * ``RAGPipeline``: an ``lk.Approach``: retrieve, abstain below a similarity threshold, else generate.
 * ``tune_rag``: the number of passages chosen on the dev questions (``lk.split_qa``), never on test.
@@ -27,6 +27,7 @@ from .evaluate import is_abstention
 from .generate import BATCH_SIZE, chat_generate
 from .protocol import Answer, check_question_fits
 from .retrieval import Retriever, _check_queries, embed_texts
+from .sentences import _words, best_sentences, passage_sentences
 
 __all__ = [
     "RAG_SYSTEM",
@@ -34,8 +35,6 @@ __all__ = [
     "few_shot_turns",
     "build_prompt",
     "READERS",
-    "split_sentences",
-    "best_sentences",
     "query_embedder",
     "parse_citations",
     "attribute",
@@ -68,7 +67,8 @@ class RAGConfig:
     few_shot: bool = True  # show two worked examples (invented, not from the KB) before the question
     abstention: str = ABSTENTION  # what it says below the threshold: lk.abstention_sentence(corpus name)
     # "passages": the top_k chunks whole; "sentences": the n_sentences sentences of the top_k chunks most
-    # similar to the question, in document order (notebook 01: a 135M reader loses the answer in long context).
+    # similar to the question, each whole (lk.passage_sentences), in document order (notebook 01: a 135M
+    # reader loses the answer in long context: at top_k 3, 3 whole sentences scored 0.35 on dev, 2 scored 0.50).
     context: str = "sentences"
     n_sentences: int = 2  # sentences shown when context="sentences" (the worked examples show 2 passages too)
     decoding: str = "extractive"  # "free", or "extractive": the answer is copied from what was shown
@@ -181,36 +181,6 @@ def parse_citations(text: str, passages: list[Chunk]) -> tuple[str, list[str]]:
     return _CITE.sub(swap, text), cited
 
 
-_STOP = {
-    "the",
-    "a",
-    "an",
-    "of",
-    "to",
-    "in",
-    "on",
-    "for",
-    "and",
-    "or",
-    "is",
-    "are",
-    "it",
-    "its",
-    "be",
-    "by",
-    "with",
-    "at",
-    "as",
-    "from",
-    "that",
-    "this",
-    "you",
-    "your",
-    "can",
-    "per",
-}
-
-
 def attribute(text: str, passages: list[Chunk]) -> list[str]:
     """When an answer cites no ``[n]``: the doc id of the passage sharing most content words with it.
 
@@ -227,54 +197,6 @@ def attribute(text: str, passages: list[Chunk]) -> list[str]:
     if not overlap or max(overlap) == 0:
         return []
     return [passages[int(np.argmax(overlap))].doc_id]
-
-
-# Sentence ends, markdown headings, and table row boundaries ("| a | b | | c | d |": one row, one piece).
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*#+\s+|(?<=\|)\s+(?=\|)")
-
-
-def split_sentences(text: str, min_words: int = 3) -> list[str]:
-    """A passage's sentences (and heading- or table-row-separated pieces) of at least ``min_words`` words.
-
-    >>> split_sentences("## Hours Open at 08:15. Closed on holidays! Ok.")
-    ['Hours Open at 08:15.', 'Closed on holidays!']
-    >>> split_sentences("| Light | What it means | | Red blink | no uplink |")
-    ['| Light | What it means |', '| Red blink | no uplink |']
-
-    Introduced in 01_rag.ipynb.
-    """
-    pieces = [s.strip() for s in _SENTENCE_END.split(text)]
-    return [s for s in pieces if len(re.findall(r"\w+", s)) >= min_words and set(s) - set("|-: ")]
-
-
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"\w+", text.lower()) if w not in _STOP}
-
-
-def best_sentences(question: str, passages: list[Chunk], n: int, embed=None) -> list[Chunk]:
-    """The ``n`` sentences of ``passages`` most similar to ``question``, in the passages' order.
-
-    ``embed``: texts -> unit vectors ``(n, dim)``; sentences are ranked by cosine with the question
-    (each sentence prefixed with its passage's title, as the retriever indexes chunks). Without it,
-    by the content words shared with the question. (Fusing both rankings, as the retriever does for
-    chunks, found the answer's sentence less often on the dev questions: notebook 01.) Each becomes a
-    ``Chunk`` of its passage's document (id ``<chunk id>/s<i>``), so citations still name the document.
-
-    >>> ps = [Chunk("a#0", "a", "A", "Cats sleep a lot. The gate opens at 08:15 daily.")]
-    >>> [c.text for c in best_sentences("When does the gate open?", ps, n=1)]
-    ['The gate opens at 08:15 daily.']
-
-    Introduced in 01_rag.ipynb.
-    """
-    cands = [(c, i, s) for c in passages for i, s in enumerate(split_sentences(c.text) or [c.text])]
-    if embed is not None:
-        vecs = embed([question] + [f"{c.title}. {s}" for c, _, s in cands])  # (1 + n_sentences, dim)
-        sim = vecs[1:] @ vecs[0]  # (n_sentences,) cosine
-    else:
-        q = _words(question)
-        sim = np.array([len(q & _words(s)) for _, _, s in cands], dtype=float)
-    keep = sorted(np.argsort(-sim, kind="stable")[:n])  # best n, then back in document order
-    return [Chunk(f"{cands[j][0].id}/s{cands[j][1]}", cands[j][0].doc_id, cands[j][0].title, cands[j][2]) for j in keep]
 
 
 def query_embedder(retriever):
@@ -322,8 +244,8 @@ class RAGPipeline:
         by_id = {c.id: c for c in self.retriever.chunks}
         passages = [[by_id[c] for c in row] for row in hits.chunk_ids]
         if cfg.context == "sentences":  # what the reader sees: the question's best sentences of its passages
-            embed = query_embedder(self.retriever)
-            passages = [best_sentences(q, ps, cfg.n_sentences, embed) for q, ps in zip(qs, passages)]
+            embed, whole = query_embedder(self.retriever), self._sentences()
+            passages = [best_sentences(q, ps, cfg.n_sentences, embed, whole) for q, ps in zip(qs, passages)]
         answers = [
             Answer(cfg.abstention, [c.id for c in ps], [], hits.t_embed, hits.t_search, context=[c.text for c in ps])
             for ps in passages
@@ -357,6 +279,13 @@ class RAGPipeline:
             answers[i].text, answers[i].cited = text, cited
             answers[i].add_generation(g)
         return answers
+
+    def _sentences(self) -> dict[str, list[str]]:
+        """Each chunk's whole sentences (``passage_sentences``), built once per chunk list."""
+        chunks = self.retriever.chunks
+        if getattr(self, "_whole", (None,))[0] is not chunks:
+            self._whole = (chunks, passage_sentences(chunks))
+        return self._whole[1]
 
     def _decline_bias(self) -> dict[int, float] | None:
         if not self.cfg.decline_bias:
