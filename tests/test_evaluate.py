@@ -71,6 +71,22 @@ def test_contains_gold(pred, golds, hit):
     assert lk.contains_gold(pred, golds) is hit
 
 
+# A known defect (2026-12-07, issue 21's note): normalize drops every bracketed span as a "source tag", so an
+# answer copied from markdown documentation loses its link text and is scored wrong. Measured on Node.js API
+# pages with `labkit compare`: RAG 4 of 25 right as scored, 9 of 25 with link text kept. The fix is in
+# evaluate.py, inside the training-code digest (every shipped adapter must be trained and shipped again).
+@pytest.mark.xfail(strict=True, reason="normalize strips markdown link text; fix pending (issue 21 note)")
+@pytest.mark.parametrize(
+    "pred, gold",
+    [
+        ("[Server Name Indication extension][sni wiki] to be sent to the server [https].", "Server Name Indication"),
+        ("See the [Permission Model](permissions.md) page [permissions].", "Permission Model"),
+    ],
+)
+def test_contains_gold_keeps_markdown_link_text(pred, gold):
+    assert lk.contains_gold(pred, [gold])
+
+
 @pytest.mark.parametrize(
     "pred, golds, f1",
     [
