@@ -75,7 +75,12 @@ def test_rerank_needs_codes_and_usearch_answers_like_faiss():
     vecs, queries = unit_rows(500, 32), unit_rows(5, 32, seed=1)
     scores, ids = lk.make_index(vecs, lk.IndexConfig("usearch", ef_search=256)).search(queries, 3)
     exact_scores, exact_ids = lk.make_index(vecs, "flat").search(queries, 3)
-    assert np.array_equal(ids, exact_ids) and np.allclose(scores, exact_scores, atol=1e-5)
+    # Approximate, and usearch builds its graph in threads: a clean-clone CI run once returned another 3rd
+    # neighbour for one query. So: the same nearest neighbour, at most one of the 15 missed, and every score
+    # the true inner product of the id it names (as faiss scores).
+    assert np.array_equal(ids[:, 0], exact_ids[:, 0])
+    assert sum(len(set(a) & set(b)) for a, b in zip(ids.tolist(), exact_ids.tolist())) >= ids.size - 1
+    assert np.allclose(scores, np.einsum("qd,qkd->qk", queries, vecs[ids]), atol=1e-5)
     assert lk.IndexConfig("usearch", hnsw_m=16).label() == "usearch M=16"
 
 
