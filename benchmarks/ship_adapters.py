@@ -55,6 +55,9 @@ def main() -> int:
         if run and run["key"]["base"]["dtype"] != "torch.float32":
             print(f"skip {ckpt.name} ({adapter}): not trained in float32", file=sys.stderr)
             continue
+        if run and run["key"].get("code") != machine["code"]:  # an older training code's run, still cached
+            print(f"skip {ckpt.name} ({adapter}): trained by other training code", file=sys.stderr)
+            continue
         dest = lk.ship_run(ckpt, {**machine, "adapter": adapter})
         shipped.append(dest.name)
         size = sum(f.stat().st_size for f in dest.iterdir()) / 1e6

@@ -41,7 +41,11 @@ __all__ = [
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _P = re.escape(string.punctuation)
 _PUNCT = re.compile(rf"(?<!\d)[{_P}]|[{_P}](?!\d)")
-_TAGS = re.compile(r"\s*\[[^\]]*\]")  # source tags like [refund-policy] or passage numbers like [2]
+# Source tags like [refund-policy] or passage numbers like [2, 3], also garbled ones a small model writes
+# ("[refund- [refund-policy]"). Only id-like text: a markdown link's text ("[Permission Model](x.md)",
+# "[Server Name Indication][sni]", "[`URL`]") is part of the answer, and dropping it lost gold answers.
+_TAG_ID = r"[a-z0-9][a-z0-9._/&-]*"  # a document id, or what a model made of one: no spaces, no backticks
+_TAGS = re.compile(rf"\s*\[(?:[^\[\]\s]*\s*\[)?(?:{_TAG_ID}|\d+(?:\s*,\s*\d+)*)?\](?![(\[])")
 
 
 def normalize(text: str) -> str:
@@ -49,6 +53,8 @@ def normalize(text: str) -> str:
 
     >>> normalize("The fee is 47.80 EUR [pricing].")
     'fee is 47.80 eur'
+    >>> normalize("See [Permission Model](permissions.md) [1, 2].")  # link text is text, [1, 2] a tag
+    'see permission model permissions md'
 
     Introduced in 01_rag.ipynb.
     """
