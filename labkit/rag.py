@@ -9,7 +9,9 @@ RAG "reads information each time": for every question it retrieves passages (``l
   (``lk.best_sentences``, ``lk.CopyConstraint``).
 * ``parse_citations`` / ``attribute``: which passage an answer cites, or contains.
 * ``RAGPipeline``: an ``lk.Approach``: retrieve, abstain below a similarity threshold, else generate.
-* ``tune_rag``: the number of passages chosen on the dev questions (``lk.split_qa``), never on test.
+* ``tune_rag``: the number of passages chosen on the dev questions (``lk.split_qa``), never on test;
+  ``tune_threshold``: then the retrieval threshold below which it declines, also on dev
+  (``abstain_below``: a run's records as a higher threshold would have left them).
 
 Introduced in 01_rag.ipynb.
 """
@@ -40,6 +42,8 @@ __all__ = [
     "attribute",
     "RAGPipeline",
     "tune_rag",
+    "abstain_below",
+    "tune_threshold",
 ]
 
 
@@ -252,7 +256,7 @@ class RAGPipeline:
         ]
         for a, conf in zip(answers, hits.confidence):
             a.confidence = float(conf)
-        ask = [i for i in range(len(qs)) if hits.confidence[i] >= cfg.min_score]  # the rest abstain
+        ask = [i for i, a in enumerate(answers) if a.confidence >= cfg.min_score]  # the rest abstain (float64)
         shots = few_shot_turns() if cfg.few_shot else []
         chats = [[*shots, {"role": "user", "content": build_prompt(qs[i], passages[i])}] for i in ask]
         gens = (
@@ -334,3 +338,57 @@ def tune_rag(lm, retriever: Retriever, dev: list[QARecord], base: RAGConfig, ks=
     table.index.names = ["reader", "top_k"]
     best = max(rows, key=lambda rk: (rows[rk]["accuracy"], -rk[1], -readers.index(rk[0])))
     return cfgs[best], table
+
+
+def abstain_below(records, qa: list[QARecord], min_score: float, abstention: str = ABSTENTION):
+    """``records`` of a RAG run as a higher ``min_score`` would have left them: every answer whose
+    retrieval confidence is below it becomes the abstention, with no generation cost, exactly as
+    ``RAGPipeline`` declines without calling the model. Records without a confidence are kept.
+
+    So one run at the lowest threshold scores every higher one, with the same answers above it.
+    ``qa``: the QA records asked (for the gold answers). Introduced in 01_rag.ipynb.
+    """
+    from .evaluate import score
+
+    by_id = {q.id: q for q in qa}
+    out = []
+    for r in records:
+        if r.confidence is None or r.confidence >= min_score:
+            out.append(r)
+            continue
+        fields = {"passages": r.passages, "context": r.context, "confidence": r.confidence}
+        costs = {"t_embed": r.t_embed, "t_search": r.t_search}  # retrieval ran; the model did not
+        out.append(score(r.approach, by_id[r.qid], abstention, phrasing=r.phrasing, question=r.question,
+                         version=r.version, cited=[], **fields, **costs))  # fmt: skip
+    return out
+
+
+def tune_threshold(rag: RAGPipeline, dev: list[QARecord], min_scores, name: str = "rag"):
+    """Choose, on the dev questions, the retrieval threshold below which ``rag`` declines: the one whose
+    answers are right most often over *all* dev questions (answerable: the gold answer; unanswerable: a
+    decline), so declining wins only where the documents have no answer (as ``lk.tune_decline_bias`` for
+    the hybrid). Ties go to the lowest threshold: the one that declines least.
+
+    ``rag`` runs once, at the lowest of ``min_scores`` (``lk.run_approach``, cached); each higher threshold
+    is scored from those records (``abstain_below``). Returns (the pipeline with the chosen threshold,
+    named ``name``; the dev table indexed by threshold). Introduced in 01_rag.ipynb.
+    """
+    import pandas as pd
+
+    from .evaluate import rates
+    from .protocol import run_approach
+
+    scores = sorted({float(t) for t in min_scores})
+    if not scores:
+        raise ValueError("tune_threshold: min_scores is empty; give the thresholds to try on dev.")
+    low = RAGPipeline(rag.lm, rag.retriever, replace(rag.cfg, min_score=scores[0]), name=rag.name)
+    recs_low = run_approach(low, dev)
+    rows = {}
+    for t in scores:
+        recs = abstain_below(recs_low, dev, t, rag.cfg.abstention)
+        right = [r.contains if r.answerable else r.abstained for r in recs]
+        rows[t] = {"right (all dev)": sum(right) / len(right)}  # one denominator for every threshold
+        rows[t].update({m: rates(recs, m).value for m in ("accuracy", "correct_abstention", "confidently_wrong")})
+    table = pd.DataFrame(rows).T.rename_axis("min_score")  # nan where dev has no unanswerable question
+    best = max(scores, key=lambda t: (rows[t]["right (all dev)"], -t))
+    return RAGPipeline(rag.lm, rag.retriever, replace(rag.cfg, min_score=best), name=name), table

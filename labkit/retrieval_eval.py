@@ -144,6 +144,13 @@ def pick_threshold(answerable: np.ndarray, unanswerable: np.ndarray, keep: float
         if not 0 < keep <= 1:
             raise ValueError(f"keep must be in (0, 1], got {keep}")
         ok = [t for t in cands if (a >= t).mean() >= keep]
-        return float(round(max(ok), 4))
+        return _tidy(max(ok), s)
     bal = [((a >= t).mean() + (u < t).mean()) / 2 for t in cands]
-    return float(round(cands[int(np.argmax(bal))], 4))
+    return _tidy(cands[int(np.argmax(bal))], s)
+
+
+def _tidy(t: float, scores: np.ndarray) -> float:
+    """``t`` rounded to 4 decimals for display, unless rounding moves it past a score (two scores closer
+    than 1e-4): then ``t`` itself, so the threshold keeps exactly the scores it was chosen to keep."""
+    r = round(float(t), 4)
+    return r if np.array_equal(scores >= r, scores >= t) else float(t)

@@ -5,7 +5,7 @@ later ones call the same functions and get the same systems back, from the cache
 notebook built them. So "RAG" or "the fine-tune" means one system everywhere.
 
 >>> split = workbook_split()                                   # doctest: +SKIP
->>> rag, dev_table = tuned_rag(lm, build_retriever(load_kb("v1"), emb), split)   # doctest: +SKIP
+>>> rag, dev_table, thresholds = tuned_rag(lm, build_retriever(load_kb("v1"), emb), split)   # doctest: +SKIP
 
 Introduced in 01_rag.ipynb.
 """
@@ -25,7 +25,7 @@ from .hybrid import HybridPipeline, RAFTConfig, make_raft_examples, train_raft, 
 from .lora import set_adapter_weights
 from .packing import Example, make_examples
 from .protocol import CLOSED_BOOK_SYSTEM, PHRASINGS, ClosedBook, Split, questions, run_approach, split_qa, wordings
-from .rag import RAGConfig, RAGPipeline, tune_rag
+from .rag import RAGConfig, RAGPipeline, tune_rag, tune_threshold
 from .reference import train_or_reuse
 from .retrieval import BM25Index, DenseIndex, HybridIndex
 from .retrieval_eval import pick_threshold
@@ -36,6 +36,7 @@ __all__ = [
     "SEED",
     "CHUNKS",
     "RAG_KS",
+    "RAG_KEEPS",
     "KNOWLEDGE_FT",
     "BEHAVIOUR_FT",
     "UPDATE_FT",
@@ -68,6 +69,8 @@ SEED = 0
 # length sets the hybrid's training cost.
 CHUNKS = ChunkConfig(size=60, overlap=15)
 RAG_KS = (1, 2, 3, 4)  # passages per prompt tried on dev
+# RAG's decline thresholds tried on dev: each keeps this share of the answerable train and dev wordings
+RAG_KEEPS = (1.0, 0.99, 0.95, 0.9, 0.8)
 # The knowledge fine-tune: LoRA on every fact card (canonical + 2 training wordings). lr was tried on dev
 # (notebook 02); the epoch is chosen on dev among the 6 saved (the learning rate is constant after warm-up, so
 # epoch k of this run is a k-epoch run): with 3, the dev curve was still rising at the last one.
@@ -107,10 +110,11 @@ def build_retriever(docs, embedder, cache: bool = True) -> HybridIndex:
 
 
 def rag_threshold(retriever, split: Split, keep: float = 0.95) -> float:
-    """The retrieval-confidence threshold below which RAG declines, chosen on non-test questions.
+    """A retrieval-confidence threshold below which RAG declines, from non-test questions: the highest
+    that still keeps ``keep`` of the answerable ones.
 
     Retrieval alone decides it (no generation), so it can use every wording of the train and dev
-    questions: the highest threshold that still keeps ``keep`` of the answerable ones.
+    questions. ``tuned_rag`` tries one per share in ``RAG_KEEPS`` and chooses among them on dev.
 
     Introduced in 01_rag.ipynb.
     """
@@ -123,19 +127,29 @@ def threshold_scores(retriever, split: Split) -> tuple[np.ndarray, np.ndarray]:
     of them are answerable. Both ``(n_wordings,)``. Introduced in 01_rag.ipynb.
     """
     pairs = [p for ph in PHRASINGS for p in questions(split.train + split.dev, ph, per_record=None)]
-    conf = retriever.search([q for _, q in pairs], k=1).confidence  # (n_wordings,) top-1 cosine
+    # (n_wordings,) top-1 cosine, as float64: compared with a threshold as RAGPipeline compares it
+    conf = retriever.search([q for _, q in pairs], k=1).confidence.astype(np.float64)
     ok = np.array([rec.answerable for rec, _ in pairs])
     return conf, ok
 
 
-def tuned_rag(lm, retriever, split: Split, ks=RAG_KS):
-    """The workbook's RAG system: threshold from ``rag_threshold``, ``top_k`` chosen on dev (``tune_rag``).
+def tuned_rag(lm, retriever, split: Split, ks=RAG_KS, keeps=RAG_KEEPS):
+    """The workbook's RAG system, every knob chosen on dev: the reader and ``top_k`` first (``tune_rag``,
+    at the most lenient threshold, so they are judged on answering), then the threshold below which it
+    declines (``tune_threshold``, among ``rag_threshold``'s for each share in ``keeps``).
 
-    Returns (pipeline named "rag", the dev table). Introduced in 01_rag.ipynb.
+    Returns (pipeline named "rag", the dev table of readers and k, the dev table of thresholds).
+    Introduced in 01_rag.ipynb.
     """
-    base = RAGConfig(min_score=rag_threshold(retriever, split))
-    cfg, table = tune_rag(lm, retriever, list(split.dev), base, ks=ks)
-    return RAGPipeline(lm, retriever, cfg, name="rag"), table
+    conf, ok = threshold_scores(retriever, split)
+    by_t = {}  # threshold -> the largest share of answerable train/dev wordings it keeps
+    for keep in sorted(keeps):
+        by_t[pick_threshold(conf[ok], conf[~ok], keep=keep)] = keep
+    cfg, table = tune_rag(lm, retriever, list(split.dev), RAGConfig(min_score=min(by_t)), ks=ks)
+    reader = RAGPipeline(lm, retriever, cfg, name=f"rag {cfg.reader} k={cfg.top_k}")  # tune_rag's run: cached
+    rag, thresholds = tune_threshold(reader, list(split.dev), by_t, name="rag")
+    thresholds.insert(0, "keeps (answerable train/dev wordings)", [by_t[t] for t in thresholds.index])
+    return rag, table, thresholds
 
 
 def knowledge_examples(qa: list[QARecord], version: str = "v1"):

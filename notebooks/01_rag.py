@@ -210,24 +210,36 @@ lat.round(2)
 # ## 7. When to say "I don't know"
 #
 # A question the documentation cannot answer should get an abstention, not a guess. The cheapest signal is
-# the retriever's own confidence: the cosine similarity of the best chunk. `lk.rag_threshold` picks the
-# threshold on the **train and dev** questions (every wording: retrieval alone, no generation): the
-# highest value that still keeps 95% of the answerable ones, since declining an answerable question loses an
-# answer. The histogram shows how much the two kinds overlap.
+# the retriever's own confidence: the cosine similarity of the best chunk. Below a threshold, RAG declines
+# without calling the model. Retrieval alone gives the candidates: `lk.rag_threshold(retriever, split, keep)`
+# is the highest threshold that still keeps the share `keep` of the answerable **train and dev** questions
+# (every wording; no generation). Which candidate to use is a trade: a higher one refuses more unanswerable
+# questions and loses more answers. Section 8 chooses among them on the dev questions, with the reader's answers,
+# as notebook 03 chooses the hybrid's. The histogram shows how much the two kinds overlap.
 
 # %%
 retriever = lk.build_retriever(docs, embedder)   # = `fused` above, as every later notebook builds it
-threshold = lk.rag_threshold(retriever, split)
+candidates = {keep: lk.rag_threshold(retriever, split, keep) for keep in lk.RAG_KEEPS}
 conf, ok = lk.threshold_scores(retriever, split)   # top-1 cosine of every train/dev wording, answerable?
 plt.figure(figsize=(6, 2.8))
 bins = np.linspace(0, 1, 41)
 plt.hist(conf[ok], bins=bins, alpha=0.6, density=True, label="answerable")
 plt.hist(conf[~ok], bins=bins, alpha=0.6, density=True, label="unanswerable")
-plt.axvline(threshold, color="k", ls="--", label=f"threshold {threshold:.2f}")
-plt.xlabel("top-1 cosine similarity (train + dev questions, every wording)"); plt.legend(); plt.tight_layout(); plt.show()
-kept, refused = (conf[ok] >= threshold).mean(), (conf[~ok] < threshold).mean()
-lk.say(f"Threshold **{threshold:.3f}**: keeps {kept:.0%} of the answerable wordings, refuses {refused:.0%} of the "
-       f"unanswerable ones. The distributions overlap a lot: retrieval confidence alone is a weak abstention signal.")
+for keep, t in candidates.items():
+    plt.axvline(t, color="k", ls=":", lw=1)
+plt.axvline(candidates[0.95], color="k", ls="--", label="candidate thresholds (dashed: keeps 95%)")
+plt.xlabel("top-1 cosine similarity (train + dev questions, every wording)"); plt.legend(fontsize=8); plt.tight_layout(); plt.show()
+pd.DataFrame({"threshold": candidates,
+              "answerable kept": {k: (conf[ok] >= t).mean() for k, t in candidates.items()},
+              "unanswerable refused": {k: (conf[~ok] < t).mean() for k, t in candidates.items()}}
+             ).rename_axis("keep").round(3)
+
+# %%
+refused95 = (conf[~ok] < candidates[0.95]).mean()
+lk.say(f"Keeping 95% of the answerable wordings (threshold {candidates[0.95]:.3f}) refuses only {refused95:.0%} of "
+       f"the unanswerable ones: the distributions overlap a lot, so retrieval confidence alone is a weak abstention signal.")
+# the candidates are ordered: keeping more answerable questions needs a lower threshold
+assert all(candidates[a] >= candidates[b] for a, b in zip(sorted(lk.RAG_KEEPS), sorted(lk.RAG_KEEPS)[1:])), candidates
 
 # %% [markdown]
 # ## 8. Generation with retrieved context
@@ -249,7 +261,7 @@ print(lk.build_prompt(dev_texts[0], [by_id[c] for c in hits.chunk_ids[0]])[:600]
 # **How many passages, and how to read them?** More passages make it likelier that the answer is in the
 # prompt, but each costs prefill time, and a small reader may lose the answer among them. `lk.tuned_rag`
 # tries k = 1 to 4 passages (`lk.RAG_KS`) with two readers on the dev questions and keeps the most accurate
-# (the smaller k on ties):
+# (the smaller k on ties), at the lowest candidate threshold so that each is judged on answering:
 #
 # * **passages, free**: the textbook reader above: whole passages, the model writes its answer freely;
 # * **sentences, extractive**: the question's two best sentences of the k passages (cosine with the
@@ -262,7 +274,7 @@ print(lk.build_prompt(dev_texts[0], [by_id[c] for c in hits.chunk_ids[0]])[:600]
 
 # %% tags=["nbval-ignore-output"]
 t0 = time.perf_counter()
-rag, dev_table = lk.tuned_rag(lm, retriever, split)
+rag, dev_table, thresholds = lk.tuned_rag(lm, retriever, split)
 t_tune = time.perf_counter() - t0
 print(f"{len(lk.READERS) * len(lk.RAG_KS) * len(split.dev)} dev answers in {t_tune:.0f} s (0 s: from the cache)")
 dev_table.round(3)
@@ -306,6 +318,25 @@ sent = dev_table.loc["sentences, extractive", "accuracy"]
 # (its recall rises), and it beats the first reader at the first reader's best k.
 assert sent[3] >= sent[1] - 1 / len(dev_ans), sent
 assert sent.max() >= first.max(), (sent.max(), first.max())
+
+# %% [markdown]
+# **Then the threshold, on dev.** With the reader and k fixed, `lk.tuned_rag` scores every candidate
+# threshold of section 7 on the same dev answers (`lk.tune_threshold`: one run at the lowest, and each higher
+# threshold turns the answers below it into declines, `lk.abstain_below`) and keeps the one right most often
+# over *all* dev questions: the gold answer where there is one, a decline where there is none. Declining
+# wins only where the documents have no answer; ties go to the threshold that declines least. Notebook 03
+# chooses the hybrid's decline bias by the same rule.
+
+# %%
+chosen = thresholds.loc[rag.cfg.min_score]
+lk.say(f"Chosen on dev: decline below cosine **{rag.cfg.min_score:.3f}** (keeps "
+       f"{chosen['keeps (answerable train/dev wordings)']:.0%} of the answerable train/dev wordings): right on "
+       f"{chosen['right (all dev)']:.2f} of all {len(split.dev)} dev questions, against "
+       f"{thresholds.loc[candidates[0.95], 'right (all dev)']:.2f} at the 95% rule and "
+       f"{thresholds['right (all dev)'].iloc[0]:.2f} at the most lenient candidate. Only "
+       f"{len(split.dev) - len(dev_ans)} dev questions are unanswerable: each is "
+       f"{1 / (len(split.dev) - len(dev_ans)):.2f} of correct abstention.")
+thresholds.round(3)
 
 # %% [markdown]
 # ### RAG against the base model, on the test questions

@@ -31,7 +31,7 @@ qa, docs = lk.load_qa(), lk.load_kb("v1")
 split = lk.workbook_split(qa)
 lm, emb = lk.load_generator(), lk.load_embedder()
 retriever = lk.build_retriever(docs, emb)     # notebook 01's retriever: fused dense + BM25
-rag, _ = lk.tuned_rag(lm, retriever, split)   # notebook 01's RAG system, settings chosen on dev (cached)
+rag, *_ = lk.tuned_rag(lm, retriever, split)   # notebook 01's RAG system, settings chosen on dev (cached)
 print(rag)
 
 # %% [markdown]

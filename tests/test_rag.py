@@ -2,6 +2,7 @@
 
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -51,6 +52,36 @@ def test_threshold_abstains_without_generating(tiny_lm, index, qa):
     assert all(r.answer == lk.ABSTENTION and r.abstained for r in recs)
     assert all(r.t_prefill == 0 and r.completion_tokens == 0 for r in recs)
     assert lk.summarize(recs).loc["rag", "correct_abstention"] == 1.0
+
+
+@pytest.mark.parametrize("quantile", [0.3, 0.7])
+def test_abstain_below_gives_the_records_of_a_run_at_that_threshold(tiny_lm, index, qa, quantile):
+    cfg = lk.RAGConfig(top_k=2, min_score=-1.0, max_new_tokens=4, batch_size=1)  # batch 1: no batching effects
+    low = lk.run_approach(lk.RAGPipeline(tiny_lm, index, cfg), qa, cache=False)
+    t = float(np.quantile([r.confidence for r in low], quantile))  # some records on each side
+    high = lk.run_approach(lk.RAGPipeline(tiny_lm, index, replace(cfg, min_score=t)), qa, cache=False)
+    derived = lk.abstain_below(low, qa, t)
+    assert 0 < sum(r.confidence < t for r in low) < len(low)
+    fields = ("qid", "answer", "abstained", "contains", "hallucinated", "cited", "passages", "confidence")
+    assert [[getattr(r, f) for f in fields] for r in derived] == [[getattr(r, f) for f in fields] for r in high]
+    assert [r.completion_tokens == 0 for r in derived] == [r.completion_tokens == 0 for r in high]  # declined: no model
+
+
+def test_tune_threshold_counts_declines_on_unanswerable_and_prefers_the_lower_on_ties(tiny_lm, index, qa, cache):
+    rag = lk.RAGPipeline(tiny_lm, index, lk.RAGConfig(top_k=1, max_new_tokens=3))
+    conf = sorted(
+        r.confidence for r in lk.run_approach(lk.RAGPipeline(tiny_lm, index, replace(rag.cfg, min_score=-1.0)), qa)
+    )
+    grid = [-1.0, conf[len(conf) // 2], 1.01]  # never, half, always decline
+    chosen, table = lk.tune_threshold(rag, qa, grid, name="tuned")
+    assert list(table.index) == grid and chosen.name == "tuned"
+    n_unans = sum(not q.answerable for q in qa)
+    # at 1.01 every question is declined: right exactly on the unanswerable ones
+    assert table.loc[1.01, "right (all dev)"] == pytest.approx(n_unans / len(qa))
+    best = table["right (all dev)"].max()
+    assert chosen.cfg.min_score == min(t for t in grid if table.loc[t, "right (all dev)"] == best)
+    with pytest.raises(ValueError, match="min_scores"):
+        lk.tune_threshold(rag, qa, [])
 
 
 def test_pipeline_answers_do_not_depend_on_the_batch_size(tiny_lm, index, qa):

@@ -147,6 +147,15 @@ def test_pick_threshold_separates_scores():
         lk.pick_threshold(np.array([]), np.array([0.1]))
 
 
+@pytest.mark.parametrize("keep", [0.5, 0.9, 1.0])
+def test_pick_threshold_keeps_its_share_when_scores_are_closer_than_the_rounding(keep):
+    # two answerable scores 1e-7 apart (float32 cosines of near-twin wordings): the midpoint between them
+    # rounds to 4 decimals above both; the threshold must still keep what it was chosen to keep
+    a = np.array([0.6657645, 0.6657646, 0.70, 0.71, 0.72, 0.73, 0.74, 0.75, 0.76, 0.77])
+    t = lk.pick_threshold(a, np.array([0.2, 0.3]), keep=keep)
+    assert (a >= t).mean() >= keep and (a >= t).mean() < keep + 0.1
+
+
 @pytest.mark.slow
 def test_real_embedder_retrieves_the_right_documents(embedder, docs, qa, tmp_path, monkeypatch):
     monkeypatch.setenv("LABKIT_CACHE", str(tmp_path))

@@ -91,15 +91,19 @@ def test_rag_recipe_is_the_same_system_twice(tmp_path, cache):
             return out / np.linalg.norm(out, axis=1, keepdims=True)
 
     retriever = lk.build_retriever(docs, lk.Embedder(Words(), "words-16", "test"))
-    a, table = lk.tuned_rag(lm, retriever, split, ks=(1, 2))
-    b, _ = lk.tuned_rag(lm, lk.build_retriever(docs, lk.Embedder(Words(), "words-16", "test")), split, ks=(1, 2))
+    a, table, thresholds = lk.tuned_rag(lm, retriever, split, ks=(1, 2))
+    b, *_ = lk.tuned_rag(lm, lk.build_retriever(docs, lk.Embedder(Words(), "words-16", "test")), split, ks=(1, 2))
     assert a.fingerprint() == b.fingerprint() and a.cfg.top_k in (1, 2)
     assert list(table.index) == [(r, k) for r in lk.READERS for k in (1, 2)] and a.cfg.reader in lk.READERS
-    # the threshold, chosen on train + dev: the highest that still keeps 95% of their answerable wordings
+    # the candidate thresholds, from train + dev: each the highest that still keeps its share of their
+    # answerable wordings; the one chosen on dev is among them
     asked = [w for q in split.train + split.dev if q.answerable for ph in lk.PHRASINGS for w in lk.wordings(q, ph)]
-    conf = retriever.search(asked, k=1).confidence  # (n_wordings,) top-1 cosine
-    kept = conf[conf >= a.cfg.min_score]
-    assert len(kept) >= 0.95 * len(conf) and (conf > kept.min()).sum() < 0.95 * len(conf)
+    conf = retriever.search(asked, k=1).confidence.astype(float)  # (n_wordings,) top-1 cosine
+    for t, keep in thresholds["keeps (answerable train/dev wordings)"].items():
+        kept = conf[conf >= t]
+        assert len(kept) >= keep * len(conf) and (conf > kept.min()).sum() < keep * len(conf)
+    assert a.cfg.min_score in thresholds.index
+    assert thresholds.loc[a.cfg.min_score, "right (all dev)"] == thresholds["right (all dev)"].max()
 
 
 def _user_and_answer(ex):
