@@ -29,7 +29,7 @@ from .evaluate import is_abstention
 from .generate import BATCH_SIZE, chat_generate
 from .protocol import Answer, check_question_fits
 from .retrieval import Retriever, _check_queries, embed_texts
-from .sentences import _words, best_sentences, passage_sentences
+from .sentences import best_sentences, content_words, passage_sentences
 
 __all__ = [
     "RAG_SYSTEM",
@@ -196,8 +196,8 @@ def attribute(text: str, passages: list[Chunk]) -> list[str]:
 
     Introduced in 01_rag.ipynb.
     """
-    words = _words(text)
-    overlap = [len(words & _words(c.text)) for c in passages]
+    words = content_words(text)
+    overlap = [len(words & content_words(c.text)) for c in passages]
     if not overlap or max(overlap) == 0:
         return []
     return [passages[int(np.argmax(overlap))].doc_id]

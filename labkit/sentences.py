@@ -27,8 +27,14 @@ _STOP = {"the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "is", "ar
          "at", "as", "from", "that", "this", "you", "your", "can", "per"}  # fmt: skip
 
 
-def _words(text: str) -> set[str]:
-    """Content words, lower-cased: what ``attribute`` and the lexical ranking compare."""
+def content_words(text: str) -> set[str]:
+    """Content words, lower-cased: what ``lk.attribute`` and the lexical ranking compare.
+
+    >>> sorted(content_words("The fee is 47 EUR per seat."))
+    ['47', 'eur', 'fee', 'seat']
+
+    Introduced in 01_rag.ipynb.
+    """
     return {w for w in re.findall(r"\w+", text.lower()) if w not in _STOP}
 
 
@@ -123,7 +129,7 @@ def best_sentences(question: str, passages: list[Chunk], n: int, embed=None, sen
         vecs = embed([question] + [f"{c.title}. {s}" for c, _, s in cands])  # (1 + n_candidates, dim)
         sim = vecs[1:] @ vecs[0]  # (n_candidates,) cosine
     else:
-        q = _words(question)
-        sim = np.array([len(q & _words(s)) for _, _, s in cands], dtype=float)
+        q = content_words(question)
+        sim = np.array([len(q & content_words(s)) for _, _, s in cands], dtype=float)
     keep = sorted(np.argsort(-sim, kind="stable")[:n])  # best n, then back in document order
     return [Chunk(f"{cands[j][0].id}/s{cands[j][1]}", cands[j][0].doc_id, cands[j][0].title, cands[j][2]) for j in keep]
