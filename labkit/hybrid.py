@@ -18,7 +18,7 @@ from .data import WORKBOOK_CORPUS, QARecord, abstention_sentence, doc_tags
 from .evaluate import contains_gold
 from .generate import BATCH_SIZE
 from .protocol import TRAIN_WORDINGS, wordings
-from .rag import RAGConfig, RAGPipeline, build_prompt
+from .rag import RAGConfig, RAGPipeline, build_prompt, right_over_all
 
 __all__ = [
     "HYBRID_SYSTEM",
@@ -362,8 +362,7 @@ def tune_decline_bias(hybrid: HybridPipeline, dev: list[QARecord], biases=DECLIN
             recs = [new.get(r.qid, r) for r in at_zero]
         if b == 0.0:
             at_zero = recs
-        right = [r.contains if r.answerable else r.abstained for r in recs]
-        rows[b] = {"right (all dev)": sum(right) / len(right)}  # same denominator for every bias: exact ties
+        rows[b] = {"right (all dev)": right_over_all(recs)}  # same denominator for every bias: exact ties
         rows[b].update({m: rates(recs, m).value for m in ("accuracy", "over_abstention", "correct_abstention")})
     table = pd.DataFrame(rows).T.rename_axis("decline_bias")  # nan where dev has no unanswerable question
     table = table.loc[order]  # the order asked for

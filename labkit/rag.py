@@ -25,9 +25,9 @@ import numpy as np
 
 from .chunking import Chunk
 from .data import ABSTENTION, QARecord, house_style
-from .evaluate import is_abstention
+from .evaluate import is_abstention, rates, score
 from .generate import BATCH_SIZE, chat_generate
-from .protocol import Answer, check_question_fits
+from .protocol import Answer, check_question_fits, run_approach
 from .retrieval import Retriever, _check_queries, embed_texts
 from .sentences import best_sentences, content_words, passage_sentences
 
@@ -320,8 +320,6 @@ def tune_rag(lm, retriever: Retriever, dev: list[QARecord], base: RAGConfig, ks=
     import pandas as pd
 
     from .error_analysis import evidence_rate
-    from .evaluate import rates
-    from .protocol import run_approach
 
     readers = list(READERS) if readers is None else list(readers)
     unknown = [r for r in readers if r not in READERS]
@@ -340,6 +338,24 @@ def tune_rag(lm, retriever: Retriever, dev: list[QARecord], base: RAGConfig, ks=
     return cfgs[best], table
 
 
+def right_over_all(records) -> float:
+    """Share of ``records`` that are right, abstentions included: an answerable question answered with its
+    gold answer, an unanswerable one declined. What ``tune_threshold`` and ``lk.tune_decline_bias`` maximise,
+    so declining scores only where the documents have no answer.
+
+    >>> from labkit.evaluate import Record
+    >>> recs = [Record("rag", "q1", "question", "v1", "?", "23 days", True, contains=True),
+    ...         Record("rag", "q2", "question", "v1", "?", "I don't know.", False, abstained=True),
+    ...         Record("rag", "q3", "question", "v1", "?", "I don't know.", True, abstained=True)]
+    >>> right_over_all(recs)
+    0.6666666666666666
+
+    Introduced in 01_rag.ipynb.
+    """
+    right = [r.contains if r.answerable else r.abstained for r in records]
+    return sum(right) / len(right)
+
+
 def abstain_below(records, qa: list[QARecord], min_score: float, abstention: str = ABSTENTION):
     """``records`` of a RAG run as a higher ``min_score`` would have left them: every answer whose
     retrieval confidence is below it becomes the abstention, with no generation cost, exactly as
@@ -348,8 +364,6 @@ def abstain_below(records, qa: list[QARecord], min_score: float, abstention: str
     So one run at the lowest threshold scores every higher one, with the same answers above it.
     ``qa``: the QA records asked (for the gold answers). Introduced in 01_rag.ipynb.
     """
-    from .evaluate import score
-
     by_id = {q.id: q for q in qa}
     out = []
     for r in records:
@@ -375,9 +389,6 @@ def tune_threshold(rag: RAGPipeline, dev: list[QARecord], min_scores, name: str 
     """
     import pandas as pd
 
-    from .evaluate import rates
-    from .protocol import run_approach
-
     scores = sorted({float(t) for t in min_scores})
     if not scores:
         raise ValueError("tune_threshold: min_scores is empty; give the thresholds to try on dev.")
@@ -386,8 +397,7 @@ def tune_threshold(rag: RAGPipeline, dev: list[QARecord], min_scores, name: str 
     rows = {}
     for t in scores:
         recs = abstain_below(recs_low, dev, t, rag.cfg.abstention)
-        right = [r.contains if r.answerable else r.abstained for r in recs]
-        rows[t] = {"right (all dev)": sum(right) / len(right)}  # one denominator for every threshold
+        rows[t] = {"right (all dev)": right_over_all(recs)}  # one denominator for every threshold
         rows[t].update({m: rates(recs, m).value for m in ("accuracy", "correct_abstention", "confidently_wrong")})
     table = pd.DataFrame(rows).T.rename_axis("min_score")  # nan where dev has no unanswerable question
     best = max(scores, key=lambda t: (rows[t]["right (all dev)"], -t))
