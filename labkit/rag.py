@@ -28,7 +28,7 @@ from .data import ABSTENTION, QARecord, house_style
 from .evaluate import is_abstention, rates, score
 from .generate import BATCH_SIZE, chat_generate
 from .protocol import Answer, check_question_fits, run_approach
-from .retrieval import Retriever, _check_queries, embed_texts
+from .retrieval import Retriever, check_queries, embed_texts
 from .sentences import best_sentences, content_words, passage_sentences
 
 __all__ = [
@@ -241,7 +241,7 @@ class RAGPipeline:
 
     def answer(self, qs: list[str]) -> list[Answer]:
         cfg = self.cfg
-        qs = _check_queries(qs)
+        qs = check_queries(qs)
         for q in qs:
             check_question_fits(self.lm, q, cfg.max_new_tokens)
         hits = self.retriever.search(qs, cfg.top_k)

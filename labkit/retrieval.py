@@ -45,13 +45,15 @@ def embed_texts(embedder: Embedder, texts: list[str], batch_size: int = 64, prog
 
     Introduced in 01_rag.ipynb.
     """
-    _check_embedder(embedder)
+    check_embedder(embedder)
     if not texts:
         raise ValueError("embed_texts got no texts")
     return embedder.encode(texts, batch_size=batch_size, progress=progress)  # (n, dim)
 
 
-def _check_embedder(embedder) -> None:
+def check_embedder(embedder) -> None:
+    """Raise a TypeError that says how to make an ``lk.Embedder`` unless ``embedder`` is one (every index that
+    embeds checks it). Introduced in 01_rag.ipynb."""
     if not isinstance(embedder, Embedder):
         raise TypeError(
             f"expected an lk.Embedder (lk.load_embedder(), or lk.Embedder(model, name, source) "
@@ -69,7 +71,7 @@ def cosine_topk(queries: np.ndarray, docs: np.ndarray, k: int) -> tuple[np.ndarr
 
     Introduced in 01_rag.ipynb.
     """
-    _check_k(k)
+    check_k(k)
     q = queries / np.linalg.norm(queries, axis=1, keepdims=True)  # (n_q, dim)
     d = docs / np.linalg.norm(docs, axis=1, keepdims=True)  # (n_docs, dim)
     sim = q @ d.T  # (n_q, n_docs)
@@ -78,7 +80,8 @@ def cosine_topk(queries: np.ndarray, docs: np.ndarray, k: int) -> tuple[np.ndarr
     return idx, np.take_along_axis(sim, idx, axis=1)
 
 
-def _check_k(k) -> None:
+def check_k(k) -> None:
+    """Raise a ValueError unless ``k`` (passages per query) is a positive int. Introduced in 01_rag.ipynb."""
     if not isinstance(k, (int, np.integer)) or k <= 0:
         raise ValueError(f"top-k must be a positive int, got {k!r}")
 
@@ -114,7 +117,9 @@ class Retriever(Protocol):
     def fingerprint(self) -> dict: ...
 
 
-def _check_queries(queries) -> list[str]:
+def check_queries(queries) -> list[str]:
+    """The queries as a list, or a clear error: a bare string (wrap it as ``[query]``), an empty list or an
+    empty query. Every retriever and pipeline checks its input with it. Introduced in 01_rag.ipynb."""
     if isinstance(queries, str):
         raise TypeError("search() takes a list of query strings; wrap a single query as [query].")
     queries = list(queries)
@@ -158,7 +163,7 @@ class DenseIndex:
         """Embed ``chunks`` (batched, unit length) and index them; reuse a cached index when present.
 
         ``kind``: an ``lk.IndexConfig``, or a kind (``lk.ANN_KINDS``) with that config's defaults."""
-        _check_embedder(embedder)
+        check_embedder(embedder)
         if not chunks:
             raise ValueError("DenseIndex.build got no chunks: the corpus is empty.")
         cfg = kind if isinstance(kind, IndexConfig) else IndexConfig(kind)
@@ -216,8 +221,8 @@ class DenseIndex:
 
     def search(self, queries: list[str], k: int) -> Hits:
         """Top-``k`` chunks per query by cosine similarity."""
-        _check_k(k)
-        queries = _check_queries(queries)
+        check_k(k)
+        queries = check_queries(queries)
         t0 = time.perf_counter()
         q = self.embed(queries)  # (n_queries, dim)
         t1 = time.perf_counter()
@@ -263,8 +268,8 @@ class BM25Index:
 
     def search(self, queries: list[str], k: int) -> Hits:
         """Top-``k`` chunks per query by BM25 score."""
-        _check_k(k)
-        queries = _check_queries(queries)
+        check_k(k)
+        queries = check_queries(queries)
         t0 = time.perf_counter()
         tokens = self.tokenize(queries)
         t1 = time.perf_counter()
@@ -321,7 +326,7 @@ class HybridIndex:
         }
 
     def search(self, queries: list[str], k: int) -> Hits:
-        _check_k(k)
+        check_k(k)
         d = self.dense.search(queries, max(k, self.depth))
         b = self.bm25.search(queries, max(k, self.depth))
         t0 = time.perf_counter()

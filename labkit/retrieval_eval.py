@@ -16,7 +16,7 @@ import numpy as np
 
 from .data import QARecord
 from .protocol import questions
-from .retrieval import Retriever, _check_k
+from .retrieval import Retriever, check_k
 
 __all__ = [
     "recall_at_k",
@@ -36,7 +36,7 @@ def recall_at_k(retrieved: list[str], gold: list[str], k: int) -> float:
 
     Introduced in 01_rag.ipynb.
     """
-    _check_k(k)
+    check_k(k)
     if not gold:
         raise ValueError("recall_at_k needs at least one gold document (skip unanswerable questions).")
     top = set(retrieved[:k])

@@ -26,7 +26,7 @@ import numpy as np
 
 from .chunking import Chunk, chunk_hash
 from .embedder import Embedder
-from .retrieval import Hits, _check_embedder, _check_k, _check_queries, embed_texts
+from .retrieval import Hits, check_embedder, check_k, check_queries, embed_texts
 
 __all__ = ["MilvusServer", "MilvusIndex"]
 
@@ -145,7 +145,7 @@ class MilvusIndex:
         """Embed ``chunks`` (or take their ``vecs`` ``(n, dim)``), (re)create ``collection`` at ``uri``, insert."""
         from pymilvus import DataType, MilvusClient
 
-        _check_embedder(embedder)
+        check_embedder(embedder)
         if not chunks:
             raise ValueError("MilvusIndex.build got no chunks: the corpus is empty.")
         if index_type not in ("FLAT", "HNSW"):
@@ -183,8 +183,8 @@ class MilvusIndex:
 
     def search(self, queries: list[str], k: int) -> Hits:
         """Top-``k`` chunks per query by cosine similarity, from the server."""
-        _check_k(k)
-        queries = _check_queries(queries)
+        check_k(k)
+        queries = check_queries(queries)
         t0 = time.perf_counter()
         q = embed_texts(self.embedder, queries)  # (n_queries, dim)
         t1 = time.perf_counter()
