@@ -17,6 +17,11 @@ from pathlib import Path
 from .files import DataError, check_unique, front_matter, read_jsonl, read_user_text, where
 
 __all__ = [
+    "PHRASINGS",
+    "TRAIN_WORDINGS",
+    "EVAL_WORDING",
+    "wordings",
+    "CLOSED_BOOK_SYSTEM",
     "ABSTENTION",
     "WORKBOOK_CORPUS",
     "abstention_sentence",
@@ -35,6 +40,18 @@ REPO_ROOT = Path(__file__).resolve().parent.parent  # here, not from env: this m
 DOC_TYPES = {"product", "policy", "pricing", "release-notes", "faq", "howto", "company", "glossary"}
 KB_VERSIONS = ("v1", "v2")
 WORKBOOK_CORPUS = "Tessavik"  # the fictional company's name as the workbook's trained answers say it
+
+# Wordings of each question (``lk.split_qa``'s protocol, notebook 00): the canonical one and two training
+# paraphrases are what a fine-tune may learn from; the two held-out paraphrases are what every approach is
+# scored on. Here, beside the records, so the training code depends on them without the evaluation harness.
+PHRASINGS = ("question", "train", "heldout")
+TRAIN_WORDINGS = ("question", "train")  # what a fine-tune may train on
+EVAL_WORDING = "heldout"  # what every approach is scored on
+
+# The closed-book prompt: the base model and the closed-book fine-tune use exactly this one, so they differ
+# only in their weights. Short on purpose (11 tokens): the fine-tune trains on it in every example. It
+# allows declining, as RAG's prompt does, so abstention rates compare like for like.
+CLOSED_BOOK_SYSTEM = "Answer briefly, or say: I don't know."
 
 
 def abstention_sentence(corpus: str) -> str:
@@ -324,3 +341,18 @@ def check_house_style(text: str, doc_ids: set[str] | None = None) -> StyleCheck:
     if doc_ids is not None and m.group(1) not in doc_ids:
         return StyleCheck(False, f"source tag names unknown document {m.group(1)!r}", m.group(1))
     return StyleCheck(True, "", m.group(1))
+
+
+def wordings(q: QARecord, phrasing: str) -> list[str]:
+    """The texts of one wording kind: ``question`` (canonical), ``train`` or ``heldout`` paraphrases.
+
+    >>> wordings(load_qa()[0], "question")                        # doctest: +SKIP
+    ['In what year was Tessavik Instruments founded?']
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+    if phrasing not in PHRASINGS:
+        raise ValueError(f"phrasing must be one of {PHRASINGS}, got {phrasing!r}")
+    return {"question": [q.question], "train": list(q.paraphrases_train), "heldout": list(q.paraphrases_heldout)}[
+        phrasing
+    ]

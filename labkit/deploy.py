@@ -12,9 +12,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .data import QARecord
+from .data import EVAL_WORDING, QARecord
 from .evaluate import Record, score
-from .protocol import EVAL_WORDING, Approach, _check_approach, questions
+from .protocol import Approach, _check_approach, questions
 
 __all__ = ["FirstCorrect", "first_correct"]
 

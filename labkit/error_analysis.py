@@ -154,8 +154,8 @@ class GoldPassages:
     """
 
     def __init__(self, retriever, qa: list[QARecord], version: str = "v1"):
+        from .data import PHRASINGS, wordings
         from .hybrid import oracle_chunk
-        from .protocol import PHRASINGS, wordings
 
         self.retriever, self.version, self.chunks = retriever, version, retriever.chunks
         self._oracle: dict[str, tuple[Chunk | None, set[str]]] = {}

@@ -37,10 +37,9 @@ import torch.nn.functional as F
 
 from .checkpoint import load_tensors, load_trainable, recover, save_checkpoint, save_tensors, trainable_state
 from .env import artifact_dir, module_digest
-from .generate import ContextTooLongError
 from .lora import inject_lora, lora_autocast, lora_layers, save_adapter, shared_peft
 from .memory import free_memory
-from .models import LM, base_model, mark_weights, tensors_digest
+from .models import LM, ContextTooLongError, base_model, mark_weights, tensors_digest
 from .optim import StepInBackward, lr_at, make_optimizer
 from .packing import as_example, epoch_rows, loss_positions, row_mask, shared_prompt_len, tokenize_example
 from .trainlog import TrainLog, TrainResult

@@ -13,21 +13,15 @@ import torch
 from .extractive import CopyConstraint
 from .lora import adapter_scope
 from .memory import trim_heap
-from .models import LM
+from .models import LM, ContextTooLongError
+from .packing import shared_prefix_len
 
-__all__ = ["BATCH_SIZE", "ContextTooLongError", "Generation", "FirstTokenBias", "chat_generate"]
+__all__ = ["BATCH_SIZE", "Generation", "FirstTokenBias", "chat_generate"]
 
 # Prompts decoded together, for every approach in the workbook (lk.ClosedBook, lk.RAGConfig, lk.HybridPipeline),
 # so their throughput and cost compare like for like; lk.CostModel.batch_size reads it too, since a record's
 # seconds per query are its batch's time divided by this.
 BATCH_SIZE = 8
-
-
-class ContextTooLongError(ValueError):
-    """A prompt does not fit the model's context window.
-
-    Introduced in 00_setup_and_tour.ipynb.
-    """
 
 
 @dataclass
@@ -93,23 +87,6 @@ def as_messages(prompt: str | list[Message], system: str | None = None) -> list[
     if system is not None and (not msgs or msgs[0]["role"] != "system"):
         msgs = [{"role": "system", "content": system}] + msgs
     return msgs
-
-
-def shared_prefix_len(rows: list[list[int]]) -> int:
-    """How many leading tokens every prompt shares, leaving each prompt at least one token of its own.
-
-    >>> shared_prefix_len([[1, 2, 3, 4], [1, 2, 5]])
-    2
-    >>> shared_prefix_len([[7, 8, 9]])  # one prompt: all of it but the last token
-    2
-
-    Introduced in 01_rag.ipynb.
-    """
-    first, limit = rows[0], min(len(r) for r in rows) - 1
-    n = 0
-    while n < limit and all(r[n] == first[n] for r in rows):
-        n += 1
-    return n
 
 
 PREFILL_TOKENS = 1024  # rows x longest row per prefill forward: a few long RAG prompts, or 16 short ones

@@ -14,10 +14,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .data import WORKBOOK_CORPUS, QARecord, abstention_sentence, doc_tags
+from .data import TRAIN_WORDINGS, WORKBOOK_CORPUS, QARecord, abstention_sentence, doc_tags, wordings
 from .evaluate import contains_gold
 from .generate import BATCH_SIZE
-from .protocol import TRAIN_WORDINGS, wordings
 from .rag import RAGConfig, RAGPipeline, build_prompt, right_over_all
 
 __all__ = [

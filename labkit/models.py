@@ -28,6 +28,7 @@ from .env import auto_dtype, cache_dir, pick_device
 __all__ = [
     "LM",
     "ModelNotFoundError",
+    "ContextTooLongError",
     "contiguous_head_input",
     "load_generator",
     "tiny_generator",
@@ -40,6 +41,13 @@ SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 class ModelNotFoundError(RuntimeError):
     """A model could be had from nowhere: the message says what to install or which id failed.
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
+
+
+class ContextTooLongError(ValueError):
+    """A prompt does not fit the model's context window.
 
     Introduced in 00_setup_and_tour.ipynb.
     """

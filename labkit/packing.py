@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .data import QARecord
-from .generate import ContextTooLongError
-from .protocol import CLOSED_BOOK_SYSTEM, TRAIN_WORDINGS, wordings
+from .data import CLOSED_BOOK_SYSTEM, TRAIN_WORDINGS, QARecord, wordings
+from .models import ContextTooLongError
 
 __all__ = [
     "Example",
@@ -28,6 +27,7 @@ __all__ = [
     "Row",
     "row_mask",
     "pad_row",
+    "shared_prefix_len",
     "shared_prompt_len",
     "pack",
     "epoch_rows",
@@ -207,6 +207,23 @@ def pad_row(row: Row, length: int) -> Row:
     )
 
 
+def shared_prefix_len(rows: list[list[int]]) -> int:
+    """How many leading tokens every prompt shares, leaving each prompt at least one token of its own.
+
+    >>> shared_prefix_len([[1, 2, 3, 4], [1, 2, 5]])
+    2
+    >>> shared_prefix_len([[7, 8, 9]])  # one prompt: all of it but the last token
+    2
+
+    Introduced in 01_rag.ipynb.
+    """
+    first, limit = rows[0], min(len(r) for r in rows) - 1
+    n = 0
+    while n < limit and all(r[n] == first[n] for r in rows):
+        n += 1
+    return n
+
+
 def shared_prompt_len(tokenized: list[tuple[list[int], list[int]]]) -> int:
     """How many leading tokens every example shares and learns nothing from (system prompt, chat markup).
 
@@ -215,8 +232,6 @@ def shared_prompt_len(tokenized: list[tuple[list[int], list[int]]]) -> int:
 
     Introduced in 02_finetune.ipynb.
     """
-    from .generate import shared_prefix_len
-
     n = shared_prefix_len([ids for ids, _ in tokenized])
     first_target = min(next((t for t, lab in enumerate(labels) if lab != -100), len(labels)) for _, labels in tokenized)
     return min(n, first_target)  # the shared start never predicts an answer token

@@ -28,22 +28,18 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Protocol, runtime_checkable
 
-from .data import QARecord
+from .data import CLOSED_BOOK_SYSTEM, EVAL_WORDING, QARecord, wordings
 from .env import artifact_dir, code_digest, module_digest
 from .evaluate import STAGES, Record, score
-from .generate import BATCH_SIZE, ContextTooLongError, chat_generate
+from .generate import BATCH_SIZE, chat_generate
+from .models import ContextTooLongError
 
 __all__ = [
-    "PHRASINGS",
-    "TRAIN_WORDINGS",
-    "EVAL_WORDING",
     "Split",
     "split_qa",
-    "wordings",
     "questions",
     "Answer",
     "Approach",
-    "CLOSED_BOOK_SYSTEM",
     "ClosedBook",
     "run_approach",
     "latency_batch1",
@@ -52,9 +48,6 @@ __all__ = [
 ]
 
 HARNESS = ("protocol", "evaluate")  # asking and scoring: code every record depends on
-PHRASINGS = ("question", "train", "heldout")
-TRAIN_WORDINGS = ("question", "train")  # what a fine-tune may train on
-EVAL_WORDING = "heldout"  # what every approach is scored on
 
 
 # --- the split -----------------------------------------------------------------------------------
@@ -131,21 +124,6 @@ def split_qa(
         )
     order = {q.id: i for i, q in enumerate(qa)}  # each part in file order
     return Split(*(tuple(sorted(parts[p], key=lambda q: order[q.id])) for p in ("train", "dev", "test")), seed=seed)
-
-
-def wordings(q: QARecord, phrasing: str) -> list[str]:
-    """The texts of one wording kind: ``question`` (canonical), ``train`` or ``heldout`` paraphrases.
-
-    >>> wordings(load_qa()[0], "question")                        # doctest: +SKIP
-    ['In what year was Tessavik Instruments founded?']
-
-    Introduced in 00_setup_and_tour.ipynb.
-    """
-    if phrasing not in PHRASINGS:
-        raise ValueError(f"phrasing must be one of {PHRASINGS}, got {phrasing!r}")
-    return {"question": [q.question], "train": list(q.paraphrases_train), "heldout": list(q.paraphrases_heldout)}[
-        phrasing
-    ]
 
 
 def questions(
@@ -235,12 +213,6 @@ def check_question_fits(lm, question: str, max_new_tokens: int) -> None:
             f"the question is {n} tokens; with max_new_tokens={max_new_tokens} it exceeds the model's "
             f"context of {lm.max_context} tokens. Ask a shorter question."
         )
-
-
-# The closed-book prompt: the base model and the closed-book fine-tune use exactly this one, so they differ
-# only in their weights. Short on purpose (11 tokens): the fine-tune trains on it in every example. It
-# allows declining, as RAG's prompt does, so abstention rates compare like for like.
-CLOSED_BOOK_SYSTEM = "Answer briefly, or say: I don't know."
 
 
 class ClosedBook:

@@ -23,9 +23,8 @@ import random
 from dataclasses import dataclass, replace
 
 from .chunking import ChunkConfig, chunk_corpus
-from .data import ABSTENTION, WORKBOOK_CORPUS, abstention_sentence, load_kb
+from .data import ABSTENTION, TRAIN_WORDINGS, WORKBOOK_CORPUS, abstention_sentence, load_kb
 from .hybrid import HybridPipeline, RAFTConfig, hybrid_system, make_raft_examples, train_raft, tune_decline_bias
-from .protocol import TRAIN_WORDINGS
 from .retrieval import DenseIndex
 from .workbook import RAFT_FT
 

@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass
 
 from .cost import CostModel, cost_per_1k
-from .data import QARecord, check_house_style, doc_tags
+from .data import PHRASINGS, QARecord, check_house_style, doc_tags, wordings
 from .evaluate import Record, is_abstention, score
-from .protocol import PHRASINGS, Approach, wordings
+from .protocol import Approach
 
 __all__ = ["System", "find_qa", "compare", "highlight", "render_html", "static_table", "Panel"]
 
@@ -256,7 +256,7 @@ def render_html(
         )
     header = (
         "<tr><th>system</th><th>answer</th><th>verdict</th><th>passages</th><th>latency (s)</th>"
-        "<th>tokens (prompt + answer)</th><th>USD / 1k queries</th></tr>"
+        "<th>tokens (prompt + answer)</th><th>USD / 1k queries like this one, batch 1</th></tr>"
     )
     return f"{head}<table>{header}{''.join(rows)}</table>"
 
@@ -282,7 +282,7 @@ def static_table(records: list[Record], cost: CostModel | None = None):
                 "retrieval_s": round(r.t_embed + r.t_search, 4),
                 "prompt_tokens": r.prompt_tokens,
                 "completion_tokens": r.completion_tokens,
-                "usd_per_1k": round(cost_per_1k(r.latency, r.prompt_tokens, r.completion_tokens, cost), 5),
+                "usd_per_1k_batch1": round(cost_per_1k(r.latency, r.prompt_tokens, r.completion_tokens, cost), 5),
             }
             for r in records
         ]

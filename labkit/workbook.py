@@ -17,14 +17,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .chunking import ChunkConfig, chunk_corpus
-from .data import QARecord, load_qa
+from .data import CLOSED_BOOK_SYSTEM, PHRASINGS, QARecord, load_qa, wordings
 from .evaluate import normalize, rates
 from .finetune import FinetuneConfig, finetune
 from .gen_qa import generate_qa
 from .hybrid import HybridPipeline, RAFTConfig, make_raft_examples, train_raft, tune_decline_bias
 from .lora import set_adapter_weights
 from .packing import Example, make_examples
-from .protocol import CLOSED_BOOK_SYSTEM, PHRASINGS, ClosedBook, Split, questions, run_approach, split_qa, wordings
+from .protocol import ClosedBook, Split, questions, run_approach, split_qa
 from .rag import RAGConfig, RAGPipeline, tune_rag, tune_threshold
 from .reference import train_or_reuse
 from .retrieval import BM25Index, DenseIndex, HybridIndex
@@ -44,7 +44,7 @@ __all__ = [
     "RAFT_FT",
     "workbook_split",
     "build_retriever",
-    "rag_threshold",
+    "rag_thresholds",
     "threshold_scores",
     "tuned_rag",
     "knowledge_examples",
@@ -64,9 +64,9 @@ __all__ = [
 ]
 
 SEED = 0
-# Passages of 60 words (15 shared with the next), for RAG and the hybrid alike; notebook 01 compares 60, 120 and
-# 240. They keep a 3-passage prompt near 300 tokens: RAFT trains on whole prompts, so on a CPU the passage
-# length sets the hybrid's training cost.
+# Passages of 60 words (15 shared with the next), for RAG and the hybrid alike; notebook 01 compares 30, 60
+# and 120 on dev with the fused retriever (60 recalled the most at k = 3). They keep a 3-passage prompt near
+# 300 tokens: RAFT trains on whole prompts, so on a CPU the passage length sets the hybrid's training cost.
 CHUNKS = ChunkConfig(size=60, overlap=15)
 RAG_KS = (1, 2, 3, 4)  # passages per prompt tried on dev
 # RAG's decline thresholds tried on dev: each keeps this share of the answerable train and dev wordings
@@ -109,21 +109,25 @@ def build_retriever(docs, embedder, cache: bool = True) -> HybridIndex:
     return HybridIndex(DenseIndex.build(chunks, embedder, kind="flat", cache=cache), BM25Index(chunks), depth=20)
 
 
-def rag_threshold(retriever, split: Split, keep: float = 0.95) -> float:
-    """A retrieval-confidence threshold below which RAG declines, from non-test questions: the highest
-    that still keeps ``keep`` of the answerable ones.
+def rag_thresholds(conf: np.ndarray, ok: np.ndarray, keeps=RAG_KEEPS) -> dict[float, float]:
+    """Candidate retrieval-confidence thresholds below which RAG declines, one per share in ``keeps``: the
+    highest threshold that still keeps that share of the answerable wordings (``lk.pick_threshold``).
 
-    Retrieval alone decides it (no generation), so it can use every wording of the train and dev
-    questions. ``tuned_rag`` tries one per share in ``RAG_KEEPS`` and chooses among them on dev.
+    ``conf``, ``ok``: ``threshold_scores``'s top-1 confidences and answerable flags (one search serves every
+    candidate). Retrieval alone decides them (no generation), so they can use every wording of the train and
+    dev questions; ``tuned_rag`` chooses among them on dev.
+
+    >>> conf, ok = np.array([0.9, 0.8, 0.7, 0.6, 0.2]), np.array([True, True, True, True, False])
+    >>> rag_thresholds(conf, ok, keeps=(1.0, 0.75))   # halfway to the next score down: each keeps its share
+    {1.0: 0.4, 0.75: 0.65}
 
     Introduced in 01_rag.ipynb.
     """
-    conf, ok = threshold_scores(retriever, split)
-    return pick_threshold(conf[ok], conf[~ok], keep=keep)
+    return {keep: pick_threshold(conf[ok], conf[~ok], keep=keep) for keep in keeps}
 
 
 def threshold_scores(retriever, split: Split) -> tuple[np.ndarray, np.ndarray]:
-    """What ``rag_threshold`` chooses from: top-1 confidence of every train and dev wording, and which
+    """What ``rag_thresholds`` chooses from: top-1 confidence of every train and dev wording, and which
     of them are answerable. Both ``(n_wordings,)``. Introduced in 01_rag.ipynb.
     """
     pairs = [p for ph in PHRASINGS for p in questions(split.train + split.dev, ph, per_record=None)]
@@ -136,15 +140,14 @@ def threshold_scores(retriever, split: Split) -> tuple[np.ndarray, np.ndarray]:
 def tuned_rag(lm, retriever, split: Split, ks=RAG_KS, keeps=RAG_KEEPS):
     """The workbook's RAG system, every knob chosen on dev: the reader and ``top_k`` first (``tune_rag``,
     at the most lenient threshold, so they are judged on answering), then the threshold below which it
-    declines (``tune_threshold``, among ``rag_threshold``'s for each share in ``keeps``).
+    declines (``tune_threshold``, among ``rag_thresholds`` for each share in ``keeps``).
 
     Returns (pipeline named "rag", the dev table of readers and k, the dev table of thresholds).
     Introduced in 01_rag.ipynb.
     """
-    conf, ok = threshold_scores(retriever, split)
     by_t = {}  # threshold -> the largest share of answerable train/dev wordings it keeps
-    for keep in sorted(keeps):
-        by_t[pick_threshold(conf[ok], conf[~ok], keep=keep)] = keep
+    for keep, t in sorted(rag_thresholds(*threshold_scores(retriever, split), keeps=keeps).items()):
+        by_t[t] = keep
     cfg, table = tune_rag(lm, retriever, list(split.dev), RAGConfig(min_score=min(by_t)), ks=ks)
     reader = RAGPipeline(lm, retriever, cfg, name=f"rag {cfg.reader} k={cfg.top_k}")  # tune_rag's run: cached
     rag, thresholds = tune_threshold(reader, list(split.dev), by_t, name="rag")

@@ -218,3 +218,11 @@ def test_recompute_every_nth_layer_is_exact_and_counted(every, run_dir):
     some, flags = hw({"grad_checkpointing": True, "recompute_every": every})
     assert flags == [i % every == 0 for i in range(4)]
     assert some - none == pytest.approx((every_layer - none) * sum(flags) / 4)
+
+
+def test_the_training_code_key_leaves_out_generation_scoring_and_the_harness():
+    """A run's cache key (and every shipped reference adapter) names the training code: the loop and what it
+    imports. Generation, scoring and the evaluation harness change what is measured, not what is trained."""
+    closure = lk.module_closure("labkit.finetune")
+    assert {"finetune", "packing", "lora", "optim", "checkpoint", "models", "data"} <= set(closure)
+    assert not {"generate", "evaluate", "protocol", "extractive", "stats", "rag", "hybrid"} & set(closure), closure
