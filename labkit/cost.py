@@ -311,20 +311,22 @@ def cost_over_time(profiles: dict[str, CostProfile], usage: Usage, cm: CostModel
 
 
 def cheapest(profiles: dict[str, CostProfile], usage: Usage, cm: CostModel | None = None, tie: float = 0.05) -> str:
-    """The approach with the lowest cumulative cost at the horizon, or ``"tie"`` when the runner-up is
-    within ``tie`` (relative) of it: prices and timings are not that precise.
+    """The approach with the lowest cumulative cost at the horizon, or ``"tie: a, b"`` naming every approach
+    within ``tie`` (relative) of the lowest, cheapest first: prices and timings are not that precise.
 
     >>> cm = CostModel(machine_usd_per_hour=3.6)
     >>> cheapest({"a": CostProfile(0, 1.0), "b": CostProfile(0, 2.0)}, Usage(100), cm)
     'a'
+    >>> cheapest({"a": CostProfile(0, 1.0), "b": CostProfile(0, 2.0), "c": CostProfile(0, 1.01)}, Usage(100), cm)
+    'tie: a, c'
 
     Introduced in 05_cost_and_scale.ipynb.
     """
     if len(profiles) < 2:
         raise ValueError("cheapest() compares two or more approaches")
-    total = cost_over_time(profiles, usage, cm).iloc[-1].sort_values()
-    best, second = total.iloc[0], total.iloc[1]
-    return "tie" if second <= best * (1 + tie) else str(total.index[0])
+    total = cost_over_time(profiles, usage, cm).iloc[-1].sort_values(kind="stable")  # (n_approaches,) USD
+    tied = [str(name) for name, usd in total.items() if usd <= total.iloc[0] * (1 + tie)]
+    return tied[0] if len(tied) == 1 else "tie: " + ", ".join(tied)
 
 
 def cheapest_plane(profiles: dict[str, CostProfile], queries, updates, months: int = 24, cm: CostModel | None = None):

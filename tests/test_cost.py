@@ -143,9 +143,10 @@ def test_cheapest_moves_with_volume_and_updates(queries, updates, winner):
     assert plane.loc[updates, queries] == winner
 
 
-def test_cheapest_calls_a_tie_within_five_percent():
-    same = {"a": CostProfile(0, 1.0), "b": CostProfile(0, 1.02)}
-    assert cheapest(same, Usage(100), PER_S) == "tie"
+def test_cheapest_calls_a_tie_within_five_percent_and_names_who_tied():
+    same = {"a": CostProfile(0, 1.02), "b": CostProfile(0, 1.0), "far": CostProfile(0, 1.2)}
+    assert cheapest(same, Usage(100), PER_S) == "tie: b, a"  # cheapest first; "far" is 20% dearer
+    assert cheapest(same, Usage(100), PER_S, tie=0.01) == "b"
 
 
 @pytest.mark.parametrize(
