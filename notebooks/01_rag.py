@@ -36,7 +36,7 @@ print(f"{len(docs)} documents, {sum(len(d.text.split()) for d in docs)} words; q
 # word pieces), yet large enough to hold a whole fact. We cut each document into windows of `size` words,
 # consecutive windows sharing `overlap` words so a fact on a boundary is whole in at least one of them.
 # Every chunk keeps its document id and title: that is what a citation points to. The workbook's setting is
-# `lk.CHUNKS`; section 10 compares it with larger passages on the dev questions.
+# `lk.CHUNKS`; section 10 compares it with smaller and larger passages on the dev questions.
 
 # %% tags=["nbval-check-output"]
 chunks = lk.chunk_corpus(docs, lk.CHUNKS)
@@ -211,16 +211,16 @@ lat.round(2)
 #
 # A question the documentation cannot answer should get an abstention, not a guess. The cheapest signal is
 # the retriever's own confidence: the cosine similarity of the best chunk. Below a threshold, RAG declines
-# without calling the model. Retrieval alone gives the candidates: `lk.rag_threshold(retriever, split, keep)`
-# is the highest threshold that still keeps the share `keep` of the answerable **train and dev** questions
-# (every wording; no generation). Which candidate to use is a trade: a higher one refuses more unanswerable
+# without calling the model. Retrieval alone gives the candidates: `lk.threshold_scores` searches every
+# wording of the **train and dev** questions once (no generation), and `lk.rag_thresholds` turns those scores
+# into one threshold per share in `lk.RAG_KEEPS`: the highest that still keeps that share of the answerable ones. Which candidate to use is a trade: a higher one refuses more unanswerable
 # questions and loses more answers. Section 8 chooses among them on the dev questions, with the reader's answers,
 # as notebook 03 chooses the hybrid's. The histogram shows how much the two kinds overlap.
 
 # %%
 retriever = lk.build_retriever(docs, embedder)   # = `fused` above, as every later notebook builds it
-candidates = {keep: lk.rag_threshold(retriever, split, keep) for keep in lk.RAG_KEEPS}
 conf, ok = lk.threshold_scores(retriever, split)   # top-1 cosine of every train/dev wording, answerable?
+candidates = lk.rag_thresholds(conf, ok)           # keep -> threshold, for each share in lk.RAG_KEEPS
 plt.figure(figsize=(6, 2.8))
 bins = np.linspace(0, 1, 41)
 plt.hist(conf[ok], bins=bins, alpha=0.6, density=True, label="answerable")
@@ -255,7 +255,10 @@ assert all(candidates[a] >= candidates[b] for a, b in zip(sorted(lk.RAG_KEEPS), 
 
 # %% tags=["nbval-ignore-output"]
 lm = lk.load_generator()
-print(lk.build_prompt(dev_texts[0], [by_id[c] for c in hits.chunk_ids[0]])[:600], "...")
+chat = [{"role": "system", "content": lk.RAGConfig().system}, *lk.few_shot_turns(),  # the two worked examples
+        {"role": "user", "content": lk.build_prompt(dev_texts[0], [by_id[c] for c in hits.chunk_ids[0]])}]
+for turn in chat:
+    print(f"--- {turn['role']}\n{turn['content'][:400]}" + (" ..." if len(turn["content"]) > 400 else ""))
 
 # %% [markdown]
 # **How many passages, and how to read them?** More passages make it likelier that the answer is in the
@@ -514,14 +517,15 @@ lk.say(f"One question alone: p50 **{p50['rag']:.2f} s** for RAG, **{p50['base']:
 # ## 10. One knob: passage size (on dev)
 #
 # Smaller chunks are more precise but may cut a fact away from its context; larger ones make longer
-# prompts. We re-chunk, re-embed and measure recall@k on the dev questions and how many words k = 3 chunks
-# put in the prompt.
+# prompts. We re-chunk, re-embed and measure the workbook's retriever (dense fused with BM25, as
+# `lk.build_retriever` builds it) on the dev questions: recall@k and how many words k = 3 chunks put in the
+# prompt. The grid brackets the workbook's size on both sides, so a better size either way would show.
 
 # %% tags=["nbval-ignore-output"]
 knob = []
-for size in [60, 120, 240]:
+for size in [30, 60, 120]:
     ch = lk.chunk_corpus(docs, lk.ChunkConfig(size=size, overlap=size // 4))
-    idx = lk.DenseIndex.build(ch, embedder, kind="flat")
+    idx = lk.HybridIndex(lk.DenseIndex.build(ch, embedder, kind="flat"), lk.BM25Index(ch), depth=20)  # as build_retriever
     m = lk.retrieval_metrics(idx, split.dev, ks=[1, 3, 5], phrasing="heldout")
     by = {x.id: x for x in ch}
     words3 = np.mean([sum(len(by[i].text.split()) for i in row) for row in idx.search(dev_texts, 3).chunk_ids])
@@ -533,11 +537,16 @@ knob.round(3)
 # %%
 top = knob["recall@3"].max()
 tied = [int(s) for s in knob.index if knob.loc[s, "recall@3"] >= top - 0.02]
-lk.say(f"Dense recall@3 on dev is within 0.02 of its best ({top:.3f}) at {', '.join(map(str, tied))} words per "
-       f"chunk; three {lk.CHUNKS.size}-word passages hold {knob.loc[lk.CHUNKS.size, 'prompt words (k=3)']:.0f} "
-       f"words of prompt against {knob['prompt words (k=3)'].max():.0f} with the largest chunks. The workbook "
-       f"keeps {lk.CHUNKS.size} words: " + ("as good on dev, and the cheapest prompt." if lk.CHUNKS.size in tied
-                                           else "cheaper, at some loss of recall."))
+size = lk.CHUNKS.size
+verdict = ("the smallest prompt among the best on dev." if size == min(tied) else
+           f"as good on dev; {min(tied)} words would give shorter prompts." if size in tied else
+           f"recall@3 {knob.loc[size, 'recall@3']:.3f} against the best {top:.3f}, a loss it accepts.")
+lk.say(f"Fused recall@3 on dev is within 0.02 of its best ({top:.3f}) at {', '.join(map(str, tied))} words per "
+       f"chunk; three {size}-word passages hold {knob.loc[size, 'prompt words (k=3)']:.0f} words of prompt "
+       f"against {knob['prompt words (k=3)'].max():.0f} with the largest chunks. The workbook keeps {size} words: "
+       + verdict)
+assert min(knob.index) < size < max(knob.index), "the grid brackets the workbook's passage size"
+assert knob.loc[size, "recall@3"] >= top - 0.05, "the workbook's passage size is (near) the best on dev"
 
 # %% [markdown]
 # ## Summary

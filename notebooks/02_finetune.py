@@ -100,8 +100,9 @@ ids, labels = lk.tokenize_example(lm.tokenizer, know_examples[0], 512)
 tok = lm.tokenizer
 shown = pd.DataFrame({"token": [tok.decode([i]) for i in ids],
                       "next-token target": [tok.decode([l]) if l != -100 else "-100" for l in labels]})
-print(f"{len(know_examples)} fact cards ({len(facts)} answerable questions x 3 training wordings); the first one:")
-display(shown.T)
+print(f"{len(know_examples)} fact cards ({len(facts)} answerable questions x 3 training wordings); the last 12 of "
+      f"the first one's {len(shown)} tokens (only the answer's are targets; -100: no loss at that position):")
+display(shown.tail(12))
 tokenized = [lk.tokenize_example(tok, e, 512) for e in know_examples]
 start = lk.shared_prompt_len(tokenized)
 rows = lk.pack(tokenized, 512, prefix=start)
@@ -155,6 +156,12 @@ lk.say(f"LoRA trains {res_lora.trainable_params / res_full.trainable_params:.1%}
        f"backward. After one epoch on the same {len(train_facts)} facts, LoRA recalls {lk.rates(lora_mem, 'accuracy')} "
        f"in the trained wording, full fine-tuning {lk.rates(full_mem, 'accuracy')}: too little training to "
        f"compare what they learn; sections 4 and 5 train longer.")
+peak = max(res_lora.peak_rss_mb, res_full.peak_rss_mb)  # the process's peak so far (both runs, model copies)
+lk.say(f"Memory: the process peaked at {peak:,.0f} MB, " + (
+    "within the workbook's 1.5 GB (1,536 MB) budget." if peak <= 1536 else
+    "over the workbook's 1.5 GB (1,536 MB) budget" + (", and over Binder's 2 GB (2,048 MB)" if peak > 2048
+    else ", under Binder's 2 GB (2,048 MB)") + f": in {str(lm.dtype).removeprefix('torch.')} the tricks above shrink full fine-tuning's "
+    "optimizer state, not the second copy of the weights it trains."))
 
 # %% [markdown]
 # FLOPs are counted from the model's shapes (`lk.train_flops`): the block matmuls (2 FLOP per weight per

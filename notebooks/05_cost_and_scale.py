@@ -152,8 +152,9 @@ for ax, (label, cm) in zip(axes, [("managed vector DB", managed), ("index in pro
     planes[label] = plane
     for i, u in enumerate(updates_grid):
         for j, q in enumerate(queries_grid):
-            ax.add_patch(plt.Rectangle((j, i), 1, 1, color=colors[plane.loc[u, q]]))
-            ax.text(j + 0.5, i + 0.5, plane.loc[u, q].replace(" (", "\n("), ha="center", va="center", fontsize=7)
+            who = "tie" if plane.loc[u, q].startswith("tie") else plane.loc[u, q]  # "tie: a, b": within 5%
+            ax.add_patch(plt.Rectangle((j, i), 1, 1, color=colors[who]))
+            ax.text(j + 0.5, i + 0.5, who.replace(" (", "\n("), ha="center", va="center", fontsize=7)
     ax.set(xlim=(0, len(queries_grid)), ylim=(0, len(updates_grid)), title=f"cheapest over 24 months: {label}",
            xlabel="queries per month", ylabel="updates per month")
     ax.set_xticks(np.arange(len(queries_grid)) + 0.5, [f"1e{e}" for e in range(2, 9)])
@@ -610,7 +611,10 @@ lk.DecisionGuide(evidence, lk.Scenario(updates_per_month=1))
 mine_prices = lk.load_prices()  # your change here: overrides, e.g. lk.load_prices(vector_db_usd_per_month=10)
 plane_mine = lk.cheapest_plane(contenders, queries_grid, updates_grid, months=24, cm=mine_prices)
 display(plane_mine)
-ft_from = {u: next((f"{q:,}" for q in queries_grid if str(plane_mine.loc[u, q]).startswith("ft")), "never")
+def fine_tunes_only(cell):  # "ft", "ft (partial)" or a tie among fine-tunes only ("tie: ft, ft (partial)")
+    return all(name.startswith("ft") for name in cell.removeprefix("tie: ").split(", "))
+
+ft_from = {u: next((f"{q:,}" for q in queries_grid if fine_tunes_only(plane_mine.loc[u, q])), "never")
            for u in updates_grid}
 print("first query volume per month at which a fine-tune is cheapest, by updates per month:", ft_from)
 lk.check(mine_prices != managed, "the plane priced with your own prices",

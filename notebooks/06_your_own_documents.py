@@ -13,7 +13,7 @@
 # | §2 questions | yours (JSONL or CSV), and questions generated from the documents for dev | `lk.load_questions`, `lk.generate_qa` |
 # | §3 retrieval | does the retriever find the answer at all? | the workbook's retriever |
 # | §4 compare | base, RAG, fine-tune, hybrid on your questions, with intervals | `lk.compare_documents` |
-# | §5 a reader that transfers | the hybrid's reader on documents it never saw, vs notebook 03's | `lk.train_reader` |
+# | §5 does the reader transfer? | the hybrid's reader on documents it never saw, vs notebook 03's | `lk.train_reader` |
 # | §6 the report | one HTML file to share | `lk.write_report`, `labkit compare` |
 #
 # The same run from a terminal: `labkit compare --docs DIR --questions FILE --out report.html`.
@@ -124,7 +124,7 @@ lk.say(f"The answer is in the retriever's top 3 passages for **{found_rate}** of
 
 # %% tags=["nbval-ignore-output"]
 cfg = lk.CompareConfig(docs=str(DOCS), questions=str(QUESTIONS), corpus=CORPUS, out=str(OUT / "own_docs_report.html"))
-res = lk.compare_documents(cfg, lm=lm, embedder=emb, progress=False)  # True: a bar per stage
+res = lk.compare_documents(cfg, lm=lm, embedder=emb, progress=False)  # True: a bar per stage (minutes the first time)
 records = res.records
 print("\n".join(f"{k}: {res.settings[k]}" for k in ("fine-tune weights", "reader weights")))
 res.table
@@ -167,7 +167,7 @@ lk.say("\n".join([
        ": it has not read these documents."),
     f"- **The fine-tune learned {len(generated)} generated cloze facts** and answers {acc['ft']} of the questions "
     f"in a person's words (RAG: {acc['rag']}; *{verdicts['ft beats base on accuracy'].text}* against the base "
-    f"model). A few hundred generated facts do not make a 135M model know a document.",
+    f"model).",
     f"- **The hybrid declines more**: {abst['hybrid']} of the unanswerable questions (RAG {abst['rag']}), and "
     f"also {over['hybrid']} of the answerable ones (RAG {over['rag']}). How readily it declines was chosen once on "
     f"the workbook's dev questions (`lk.tune_reader`), which include unanswerable ones: questions generated from "

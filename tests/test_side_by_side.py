@@ -114,7 +114,7 @@ def test_render_html_marks_the_gold_in_the_passage(qa, index):
 def test_static_table_has_one_row_per_system(qa, index):
     table = static_table(compare(qa[1].question, four_systems(index), qa))
     assert list(table.index) == ["base", "rag", "ft", "hybrid"]
-    assert (table.latency_s == 0.3).all() and (table.usd_per_1k > 0).all()
+    assert (table.latency_s == 0.3).all() and (table.usd_per_1k_batch1 > 0).all()
 
 
 def test_panel_callback_without_a_browser(qa, index):
