@@ -108,3 +108,36 @@ def test_prefill_groups_and_padding_do_not_change_answers(tiny_lm, monkeypatch, 
     monkeypatch.setattr(generate, "PREFILL_TOKENS", budget)
     monkeypatch.setattr(generate, "PREFILL_BUCKET", bucket)
     assert [g.text for g in lk.chat_generate(tiny_lm, prompts, max_new_tokens=6, batch_size=4)] == ref
+
+
+def test_decode_writes_into_the_room_prefill_left_and_grows_only_when_out_of_room(tiny_lm):
+    """Each decode step writes its column in place (no copy of the cache); out of room, the layer grows."""
+    import torch
+
+    from labkit.generate import _prefill
+
+    rows = [[5, 6, 7, 8, 9], [10, 11, 12]]
+    cache, mask = _prefill(tiny_lm.model, rows, None, 0, room=2)
+    layer = cache.layers[0]
+    width = mask.shape[1] - 1  # prompt columns in the cache (the last token is generate's)
+    assert layer.keys.shape[2] == width and layer.room_k.shape[2] == width + 2
+    kept = layer.keys.clone()
+    buffer = layer.room_k.data_ptr()
+    for step in range(3):  # two fit in the room; the third does not
+        k = torch.full((2, layer.keys.shape[1], 1, layer.keys.shape[3]), float(step + 1))
+        keys, values = layer.update(k, k.clone())
+        assert keys.shape[2] == width + step + 1 and torch.equal(keys[:, :, :width], kept)
+        assert torch.equal(keys[:, :, -1:], k) and cache.get_seq_length() == width + step + 1
+        assert (layer.room_k.data_ptr() == buffer) == (step < 2)  # in place until the room runs out
+
+
+@pytest.mark.parametrize("room", [0, 1])
+def test_answers_do_not_depend_on_the_room_left_for_decoding(tiny_lm, monkeypatch, room):
+    """No room (every step grows the cache by copying, as DynamicLayer does) gives the same answers."""
+    from labkit import generate
+
+    prompts = ["one", "a much longer second prompt with many more words", "three words here"]
+    ref = [g.text for g in lk.chat_generate(tiny_lm, prompts, max_new_tokens=6, batch_size=3)]
+    real = generate._prefill
+    monkeypatch.setattr(generate, "_prefill", lambda *a, **k: real(*a, **{**k, "room": room}))
+    assert [g.text for g in lk.chat_generate(tiny_lm, prompts, max_new_tokens=6, batch_size=3)] == ref
