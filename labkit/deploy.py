@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .data import EVAL_WORDING, QARecord
 from .evaluate import Record, score
-from .protocol import Approach, _check_approach, questions
+from .protocol import Approach, check_approach, questions
 
 __all__ = ["FirstCorrect", "first_correct"]
 
@@ -42,7 +42,7 @@ def first_correct(
 
     Introduced in 05_cost_and_scale.ipynb.
     """
-    _check_approach(approach)
+    check_approach(approach)
     pairs = [(rec, q) for rec, q in questions(qa, phrasing) if rec.is_answerable(version)][:limit]
     if not pairs:
         raise ValueError("first_correct needs at least one answerable question")

@@ -38,8 +38,8 @@ from .gen_qa import generate_qa
 from .ingest import Folder, IngestError, load_folder
 from .prices import read_price_sheet
 from .protocol import ClosedBook, Split, run_approach, split_qa
-from .rag import RAGConfig, RAGPipeline, tune_rag
-from .reader import reader_pipeline, train_reader, tune_reader
+from .rag import RAGConfig, RAGPipeline, tune_reader_and_k
+from .reader import reader_decline_bias, reader_pipeline, train_reader
 from .reference import trained_where
 from .user_qa import as_qa_records, load_questions
 from .workbook import KNOWLEDGE_FT, build_retriever, knowledge_ft, workbook_split
@@ -293,7 +293,7 @@ def compare_documents(
 
     def reader_stage():  # first, while the process is small: training is the run's memory peak
         reader["run"] = train_reader(lm, list(workbook_split().train), load_kb("v1"), embedder)
-        bias, _ = tune_reader(reader["run"].lm, embedder)  # once, on the workbook's dev questions
+        bias, _ = reader_decline_bias(reader["run"].lm, embedder)  # once, on the workbook's dev questions
         return {"train_s": reader["run"].wall_s, "decline_bias": bias, "weights": trained_where(reader["run"])}
 
     reader_info = stages.run("reader", reader_stage)
@@ -311,7 +311,7 @@ def compare_documents(
     records += stages.run("base", lambda: ask(ClosedBook(lm, name="base")))
 
     def rag_stage():
-        cfg_rag, _ = tune_rag(
+        cfg_rag, _ = tune_reader_and_k(
             lm,
             retriever,
             list(split.dev),

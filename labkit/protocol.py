@@ -261,7 +261,16 @@ class ClosedBook:
 
 
 # --- the run harness -------------------------------------------------------------------------------
-def _check_approach(approach) -> None:
+def check_approach(approach) -> None:
+    """Raise a TypeError saying what an approach needs, for anything the harness cannot run
+    (``run_approach``, ``latency_batch1``, ``lk.latency_parts``); documented, not exported to ``lk``.
+
+    >>> check_approach("rag")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    TypeError: str is not an lk.Approach: it needs a .name, an .answer(questions) -> list[lk.Answer] and a ...
+
+    Introduced in 00_setup_and_tour.ipynb.
+    """
     if not isinstance(approach, Approach):
         raise TypeError(
             f"{type(approach).__name__} is not an lk.Approach: it needs a .name, an "
@@ -331,7 +340,7 @@ def run_approach(
 
     Introduced in 00_setup_and_tour.ipynb.
     """
-    _check_approach(approach)
+    check_approach(approach)
     if version not in ("v1", "v2"):
         raise ValueError(f"version must be 'v1' or 'v2', got {version!r}")
     pairs = questions(qa, phrasing, per_record)
@@ -386,7 +395,7 @@ def latency_batch1(approach: Approach, texts: list[str], warmup: int = 2):
     """
     import pandas as pd
 
-    _check_approach(approach)
+    check_approach(approach)
     if not texts:
         raise ValueError("latency_batch1 needs at least one question")
     for q in texts[:warmup]:

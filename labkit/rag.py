@@ -9,7 +9,7 @@ RAG "reads information each time": for every question it retrieves passages (``l
   (``lk.best_sentences``, ``lk.CopyConstraint``).
 * ``parse_citations`` / ``attribute``: which passage an answer cites, or contains.
 * ``RAGPipeline``: an ``lk.Approach``: retrieve, abstain below a similarity threshold, else generate.
-* ``tune_rag``: the number of passages chosen on the dev questions (``lk.split_qa``), never on test;
+* ``tune_reader_and_k``: the number of passages chosen on the dev questions (``lk.split_qa``), never on test;
   ``tune_threshold``: then the retrieval threshold below which it declines, also on dev
   (``abstain_below``: a run's records as a higher threshold would have left them).
 
@@ -41,7 +41,7 @@ __all__ = [
     "parse_citations",
     "attribute",
     "RAGPipeline",
-    "tune_rag",
+    "tune_reader_and_k",
     "abstain_below",
     "tune_threshold",
 ]
@@ -304,7 +304,7 @@ class RAGPipeline:
         )
 
 
-def tune_rag(lm, retriever: Retriever, dev: list[QARecord], base: RAGConfig, ks=(1, 2, 3, 4), readers=None):
+def tune_reader_and_k(lm, retriever: Retriever, dev: list[QARecord], base: RAGConfig, ks=(1, 2, 3, 4), readers=None):
     """Choose the reader and ``top_k`` on the dev questions (held-out wordings): the best dev accuracy.
 
     ``readers``: names from ``READERS`` to try (default: every one). Ties go to the smaller k, then the
@@ -313,7 +313,7 @@ def tune_rag(lm, retriever: Retriever, dev: list[QARecord], base: RAGConfig, ks=
     Returns the chosen config and the dev table, indexed by (reader, top_k): accuracy, confidently-wrong
     and correct-abstention rates, and the share of answerable questions whose gold answer was in the prompt.
 
-    >>> cfg, table = tune_rag(lm, retriever, split.dev, RAGConfig(min_score=0.42))   # doctest: +SKIP
+    >>> cfg, table = tune_reader_and_k(lm, retriever, split.dev, RAGConfig(min_score=0.42))   # doctest: +SKIP
 
     Introduced in 01_rag.ipynb.
     """
@@ -324,7 +324,7 @@ def tune_rag(lm, retriever: Retriever, dev: list[QARecord], base: RAGConfig, ks=
     readers = list(READERS) if readers is None else list(readers)
     unknown = [r for r in readers if r not in READERS]
     if unknown or not readers:
-        raise ValueError(f"tune_rag: readers must be names from lk.READERS {list(READERS)}, got {readers!r}")
+        raise ValueError(f"tune_reader_and_k: readers must be names from lk.READERS {list(READERS)}, got {readers!r}")
     rows, cfgs = {}, {}
     for reader in readers:
         for k in ks:

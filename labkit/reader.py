@@ -29,7 +29,7 @@ from .retrieval import DenseIndex
 from .workbook import RAFT_FT
 
 __all__ = ["READER_CORPORA", "ReaderLayout", "READER_LAYOUTS", "READER_FT", "reader_examples", "train_reader",
-           "reader_pipeline", "tune_reader"]  # fmt: skip
+           "reader_pipeline", "reader_decline_bias"]  # fmt: skip
 
 # Corpus names the system prompt and the abstention sentence take in training (seeded choice per example).
 READER_CORPORA = ("Tessavik", "Acme", "city council", "museum", "project", "library")
@@ -105,7 +105,7 @@ def reader_pipeline(
     reader_lm, retriever, corpus: str, name: str = "hybrid", decline_bias: float = 0.0
 ) -> HybridPipeline:
     """The hybrid on any documents: the reader with ``retriever``'s top 3, prompts naming ``corpus``, declining
-    as readily as ``decline_bias`` says (``tune_reader``).
+    as readily as ``decline_bias`` says (``reader_decline_bias``).
 
     Introduced in 06_your_own_documents.ipynb.
     """
@@ -113,7 +113,7 @@ def reader_pipeline(
                           decline_bias=decline_bias)  # fmt: skip
 
 
-def tune_reader(reader_lm, embedder, split=None):
+def reader_decline_bias(reader_lm, embedder, split=None):
     """How readily the transferring reader declines, chosen once on the workbook's dev questions over its own
     knowledge base (``lk.tune_decline_bias``): they include unanswerable questions, which the questions
     generated from a folder never do, so a folder's dev set could only ever push it to answer everything.

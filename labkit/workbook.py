@@ -25,7 +25,7 @@ from .hybrid import HybridPipeline, RAFTConfig, make_raft_examples, train_raft, 
 from .lora import set_adapter_weights
 from .packing import Example, make_examples
 from .protocol import ClosedBook, Split, questions, run_approach, split_qa
-from .rag import RAGConfig, RAGPipeline, tune_rag, tune_threshold
+from .rag import RAGConfig, RAGPipeline, tune_reader_and_k, tune_threshold
 from .reference import train_or_reuse
 from .retrieval import BM25Index, DenseIndex, HybridIndex
 from .retrieval_eval import pick_threshold
@@ -44,6 +44,8 @@ __all__ = [
     "RAFT_FT",
     "workbook_split",
     "build_retriever",
+    "LATENCY_PROBES",
+    "latency_probe",
     "rag_thresholds",
     "threshold_scores",
     "tuned_rag",
@@ -69,6 +71,8 @@ SEED = 0
 # 300 tokens: RAFT trains on whole prompts, so on a CPU the passage length sets the hybrid's training cost.
 CHUNKS = ChunkConfig(size=60, overlap=15)
 RAG_KS = (1, 2, 3, 4)  # passages per prompt tried on dev
+# Test questions timed one at a time (batch 1) for every approach in 01, 04 and 05 (lk.latency_probe)
+LATENCY_PROBES = 16
 # RAG's decline thresholds tried on dev: each keeps this share of the answerable train and dev wordings
 RAG_KEEPS = (1.0, 0.99, 0.95, 0.9, 0.8)
 # The knowledge fine-tune: LoRA on every fact card (canonical + 2 training wordings). lr was tried on dev
@@ -100,13 +104,24 @@ def workbook_split(qa: list[QARecord] | None = None) -> Split:
     return split_qa(qa if qa is not None else load_qa(), seed=SEED)
 
 
-def build_retriever(docs, embedder, cache: bool = True) -> HybridIndex:
-    """The workbook's retriever: ``CHUNKS`` passages, exact dense (MiniLM + faiss) fused with BM25 (RRF).
+def build_retriever(docs, embedder, cache: bool = True, chunks: ChunkConfig = CHUNKS) -> HybridIndex:
+    """The workbook's retriever: ``chunks``-sized passages (default ``CHUNKS``), exact dense (MiniLM + faiss)
+    fused with BM25 (RRF).
 
-    ``cache=False`` rebuilds the dense index (to time it). Introduced in 01_rag.ipynb.
+    ``cache=False`` rebuilds the dense index (to time it); notebook 01 passes other ``chunks`` to compare
+    passage sizes with this same retriever. Introduced in 01_rag.ipynb.
     """
-    chunks = chunk_corpus(docs, CHUNKS)
-    return HybridIndex(DenseIndex.build(chunks, embedder, kind="flat", cache=cache), BM25Index(chunks), depth=20)
+    passages = chunk_corpus(docs, chunks)
+    return HybridIndex(DenseIndex.build(passages, embedder, kind="flat", cache=cache), BM25Index(passages), depth=20)
+
+
+def latency_probe(split: Split) -> list[str]:
+    """The questions every notebook times one at a time (``lk.latency_batch1``): the first ``LATENCY_PROBES``
+    test questions in a held-out wording. One set, so 01, 04 and 05 time the same questions.
+
+    Introduced in 01_rag.ipynb.
+    """
+    return [q.paraphrases_heldout[0] for q in split.test[:LATENCY_PROBES]]
 
 
 def rag_thresholds(conf: np.ndarray, ok: np.ndarray, keeps=RAG_KEEPS) -> dict[float, float]:
@@ -138,7 +153,7 @@ def threshold_scores(retriever, split: Split) -> tuple[np.ndarray, np.ndarray]:
 
 
 def tuned_rag(lm, retriever, split: Split, ks=RAG_KS, keeps=RAG_KEEPS):
-    """The workbook's RAG system, every knob chosen on dev: the reader and ``top_k`` first (``tune_rag``,
+    """The workbook's RAG system, every knob chosen on dev: the reader and ``top_k`` first (``tune_reader_and_k``,
     at the most lenient threshold, so they are judged on answering), then the threshold below which it
     declines (``tune_threshold``, among ``rag_thresholds`` for each share in ``keeps``).
 
@@ -148,8 +163,8 @@ def tuned_rag(lm, retriever, split: Split, ks=RAG_KS, keeps=RAG_KEEPS):
     by_t = {}  # threshold -> the largest share of answerable train/dev wordings it keeps
     for keep, t in sorted(rag_thresholds(*threshold_scores(retriever, split), keeps=keeps).items()):
         by_t[t] = keep
-    cfg, table = tune_rag(lm, retriever, list(split.dev), RAGConfig(min_score=min(by_t)), ks=ks)
-    reader = RAGPipeline(lm, retriever, cfg, name=f"rag {cfg.reader} k={cfg.top_k}")  # tune_rag's run: cached
+    cfg, table = tune_reader_and_k(lm, retriever, list(split.dev), RAGConfig(min_score=min(by_t)), ks=ks)
+    reader = RAGPipeline(lm, retriever, cfg, name=f"rag {cfg.reader} k={cfg.top_k}")  # tune_reader_and_k's run: cached
     rag, thresholds = tune_threshold(reader, list(split.dev), by_t, name="rag")
     thresholds.insert(0, "keeps (answerable train/dev wordings)", [by_t[t] for t in thresholds.index])
     return rag, table, thresholds

@@ -92,13 +92,14 @@ lk.static_table(panel.records)
 #
 # Every system's test records (held-out wordings) come from the same harness; the ones computed in
 # notebooks 00-03 come back from the cache. Latency is measured here, like for like: each system answers the
-# same 12 test questions one at a time (batch 1), as one user would ask.
+# same test questions as notebooks 01 and 05 (`lk.latency_probe`: the first `lk.LATENCY_PROBES`) one at a time
+# (batch 1), as one user would ask.
 
 # %% tags=["nbval-ignore-output"]
 t0 = time.perf_counter()
 records = [r for s in systems for r in lk.run_approach(s.approach("v1"), split.test)]
 t_records = time.perf_counter() - t0
-probe = [q.paraphrases_heldout[0] for q in split.test[:12]]
+probe = lk.latency_probe(split)  # the questions 01 and 05 time too
 latency = {s.name: (lk.latency_batch1(s.approach("v1"), probe).total_ms / 1e3).tolist() for s in systems}
 print(f"{len(records)} test records in {t_records:.0f} s (cached ones cost nothing); "
       f"{len(probe)} x {len(systems)} single-question timings")

@@ -192,12 +192,12 @@ assert upfront_verdict == "holds", (profiles["rag"].upfront_s, profiles["ft"].up
 # %% [markdown]
 # ## 3. Latency: where RAG's extra time goes
 #
-# One question at a time (batch 1, `lk.latency_batch1`, the timer of notebooks 01 and 04), the same 16 test
-# questions for each system, split into stages: embed the query, search, **prefill** (reading the prompt: the
+# One question at a time (batch 1, `lk.latency_batch1`, the timer of notebooks 01 and 04), the same test
+# questions as there (`lk.latency_probe`) for each system, split into stages: embed the query, search, **prefill** (reading the prompt: the
 # passages make it long), **decode** (the answer) and the rest of the wall time (building the prompt).
 
 # %% tags=["nbval-ignore-output"]
-probe = [q.paraphrases_heldout[0] for q in split.test[:16]]
+probe = lk.latency_probe(split)  # the questions 01 and 04 time too
 parts = {n: lk.latency_batch1(systems[n], probe) for n in ("rag", "ft", "hybrid")}
 stages = pd.DataFrame({n: p.mean() for n, p in parts.items()}).T
 STAGES = ["embed_ms", "search_ms", "prefill_ms", "decode_ms"]

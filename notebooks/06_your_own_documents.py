@@ -170,7 +170,7 @@ lk.say("\n".join([
     f"model).",
     f"- **The hybrid declines more**: {abst['hybrid']} of the unanswerable questions (RAG {abst['rag']}), and "
     f"also {over['hybrid']} of the answerable ones (RAG {over['rag']}). How readily it declines was chosen once on "
-    f"the workbook's dev questions (`lk.tune_reader`), which include unanswerable ones: questions generated from "
+    f"the workbook's dev questions (`lk.reader_decline_bias`), which include unanswerable ones: questions generated from "
     f"a folder never do, so they cannot set it.",
     f"- At {n_ans} answerable questions only large differences resolve (a paired accuracy difference here has an "
     f"interval about ±{(verdicts['rag beats base on accuracy'].diff.high - verdicts['rag beats base on accuracy'].diff.low) / 2:.2f} "

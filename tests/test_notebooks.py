@@ -164,3 +164,15 @@ def test_the_readme_scale_table_comes_from_the_benchmark_file(tmp_path):
     assert "| 10^6 | mixed | 90.00 ms, 1,000 MB | none |" in md  # 0.9 on the tuning queries: not reached
     assert "tolerance 0.02 and 15%: met" in md
     assert "frontier: hnsw (efSearch=32), recall@10 0.700 at 0.90 ms" in md  # the best under 1 ms, not 0.9 at 2 ms
+
+
+def test_every_notebook_times_batch_1_latency_on_the_same_questions():
+    """01, 04 and 05 time answers one at a time: each on ``lk.latency_probe``, none on a list of its own."""
+    timing = {}
+    for path in NOTEBOOKS:
+        src = jupytext.read(path.with_suffix(".py"))
+        code = "\n".join(c.source for c in src.cells if c.cell_type == "code")
+        if "lk.latency_batch1(" in code:
+            timing[path.stem] = re.findall(r"^probe = (.+?)(?:\s+#.*)?$", code, flags=re.M)
+    assert {"01_rag", "04_side_by_side", "05_cost_and_scale"} <= set(timing)
+    assert all(found == ["lk.latency_probe(split)"] for found in timing.values()), timing

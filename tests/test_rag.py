@@ -1,4 +1,4 @@
-"""RAG: prompts and citations, the pipeline as an Approach, thresholds, batch-size invariance, tune_rag."""
+"""RAG: prompts and citations, the pipeline as an Approach, thresholds, batch-size invariance, tune_reader_and_k."""
 
 import json
 import re
@@ -99,7 +99,7 @@ def test_pipeline_answers_do_not_depend_on_the_batch_size(tiny_lm, index, qa):
 
 
 def test_tune_rag_picks_reader_and_k_on_dev_and_prefers_the_smaller_on_ties(tiny_lm, index, qa):
-    cfg, table = lk.tune_rag(tiny_lm, index, qa, lk.RAGConfig(max_new_tokens=3), ks=(1, 2))
+    cfg, table = lk.tune_reader_and_k(tiny_lm, index, qa, lk.RAGConfig(max_new_tokens=3), ks=(1, 2))
     assert list(table.index) == [(r, k) for r in lk.READERS for k in (1, 2)]
     assert {"accuracy", "evidence_in_prompt"} <= set(table.columns)
     best = table["accuracy"].max()
@@ -107,7 +107,7 @@ def test_tune_rag_picks_reader_and_k_on_dev_and_prefers_the_smaller_on_ties(tiny
     ties = [(r, k) for r, k in table.index if table.loc[(r, k), "accuracy"] == best]
     assert (cfg.reader, cfg.top_k) == min(ties, key=lambda rk: (rk[1], list(lk.READERS).index(rk[0]))), first
     with pytest.raises(ValueError, match="lk.READERS"):
-        lk.tune_rag(tiny_lm, index, qa, lk.RAGConfig(), readers=["nonsense"])
+        lk.tune_reader_and_k(tiny_lm, index, qa, lk.RAGConfig(), readers=["nonsense"])
 
 
 @pytest.mark.parametrize("field, value", [("context", "pages"), ("n_sentences", 0), ("decoding", "beam"), ("top_k", 0)])

@@ -52,7 +52,7 @@ def test_a_layout_needs_two_passages_or_more(n):
 def test_the_reader_declines_as_readily_as_the_workbook_dev_questions_say(emb, tiny_lm, one_thread):
     split = lk.workbook_split()
     dev = lk.Split(split.train, split.dev[:6] + tuple(q for q in split.dev if not q.answerable)[:2], split.test)
-    bias, table = lk.tune_reader(tiny_lm, emb, dev)
+    bias, table = lk.reader_decline_bias(tiny_lm, emb, dev)
     assert list(table.index) == list(lk.DECLINE_BIASES) and bias in lk.DECLINE_BIASES
     assert table.loc[bias, "right (all dev)"] == table["right (all dev)"].max()
     assert not table["correct_abstention"].isna().any()  # the workbook's dev questions include unanswerable ones

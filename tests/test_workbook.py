@@ -145,3 +145,13 @@ def test_document_ft_trains_on_the_documents_and_picks_its_epoch_on_dev(tmp_path
     assert ft.name == "ft (documents)" and list(choice.table.index) == [1, 2, 3]
     n = len(lk.document_examples(docs, exclude=[*split.dev, *split.test]))
     assert n == len(lk.document_cards(docs)) * 2 + len(lk.document_statements(docs)) and run.steps >= 3
+
+
+def test_latency_probe_times_test_questions_in_wordings_no_training_saw():
+    split = lk.workbook_split()
+    probe = lk.latency_probe(split)
+    assert len(probe) == len(set(probe)) == lk.LATENCY_PROBES
+    everyone = [*split.train, *split.dev, *split.test]
+    trained = {w for q in everyone for ph in lk.TRAIN_WORDINGS for w in lk.wordings(q, ph)}
+    test_heldout = {w for q in split.test for w in lk.wordings(q, lk.EVAL_WORDING)}
+    assert set(probe) <= test_heldout and not set(probe) & trained
