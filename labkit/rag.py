@@ -9,7 +9,8 @@ RAG "reads information each time": for every question it retrieves passages (``l
   (``lk.best_sentences``, ``lk.CopyConstraint``).
 * ``parse_citations`` / ``attribute``: which passage an answer cites, or contains.
 * ``RAGPipeline``: an ``lk.Approach``: retrieve, abstain below a similarity threshold, else generate.
-* ``tune_reader_and_k``: the number of passages chosen on the dev questions (``lk.split_qa``), never on test;
+* ``tune_reader_and_k``: the reader and the number of passages, chosen on the dev questions (``lk.split_qa``),
+  never on test;
   ``tune_threshold``: then the retrieval threshold below which it declines, also on dev
   (``abstain_below``: a run's records as a higher threshold would have left them).
 

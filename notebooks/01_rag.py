@@ -497,7 +497,7 @@ print(lk.rate_table(rag_test, ["coverage", "selective_accuracy", "citation_accur
 # above carry that, split into embedding the query, searching, prefill (reading the prompt) and decode.
 
 # %% tags=["nbval-ignore-output"]
-probe = lk.latency_probe(split)  # the 16 test questions 04 and 05 time too
+probe = lk.latency_probe(split)  # the questions 04 and 05 time too
 lat1 = {name: lk.latency_batch1(a, probe).total_ms / 1e3 for name, a in (("base", base), ("rag", rag))}
 p50 = {name: float(np.median(t)) for name, t in lat1.items()}
 lb = lk.latency_breakdown(records)
