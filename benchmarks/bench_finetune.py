@@ -39,9 +39,9 @@ def run_one(name: str, steps: int) -> dict:
 
     method, dtype, over = CONFIGS[name]
     env = lk.setup(seed=0)
-    rss_before = lk.peak_rss_mb()
+    rss_before = lk.memory.peak_rss_mb()
     lm = lk.load_generator(dtype=dtype)
-    rss_loaded = lk.peak_rss_mb()
+    rss_loaded = lk.memory.peak_rss_mb()
     qa = [q for q in lk.load_qa() if q.answerable]
     know = sorted(random.Random(0).sample(qa, 32), key=lambda q: q.id)  # as in 02_finetune.ipynb
     examples = lk.make_examples(know, kind="knowledge", phrasings=("question", "train"))
@@ -55,7 +55,7 @@ def run_one(name: str, steps: int) -> dict:
         rss_after_setup_mb=rss_before,
         rss_after_load_mb=rss_loaded,
         threads=env.threads,
-        fp32_peak_gflops=lk.matmul_peak(__import__("torch").float32),
+        fp32_peak_gflops=lk.flops.matmul_peak(__import__("torch").float32),
     )
     return out
 
@@ -93,7 +93,7 @@ def gemm_ceiling(T: int = 512, n_targets: int = 128, r: int = 8) -> dict:
         flops += 2 * m * k * n * times * layers
         secs += 2 * m * k * n / (gflops_per_s * 1e9) * times * layers
         rows.append({"gemm": label, "shape": f"({m}x{k})@({k}x{n})", "gflops_per_s": gflops_per_s})
-    peak = lk.matmul_peak(torch.bfloat16)
+    peak = lk.flops.matmul_peak(torch.bfloat16)
     return {
         "rows": rows,
         "ceiling_gflops_per_s": flops / secs / 1e9,

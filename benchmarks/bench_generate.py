@@ -12,7 +12,7 @@ passages, the question; ~420 tokens) and the closed-book ones (~33 tokens), for 
 
 ``--frozen`` first sets ``requires_grad=False`` on every weight, as any LoRA training leaves the base
 model; that is the condition under which torch copies the lm_head weight per prompt unless its input is
-made contiguous (``lk.contiguous_head_input``). Prints a markdown table and JSON: wall time, prefill and
+made contiguous (``lk.models.contiguous_head_input``). Prints a markdown table and JSON: wall time, prefill and
 decode seconds where measured, and how many answers equal the padded recipe's at batch 8 (greedy answers
 can differ in a few cases: bf16 sums in a different order).
 
@@ -70,7 +70,7 @@ def workloads(n: int, lm, embedder) -> dict[str, tuple[list, str]]:
         [*shots, {"role": "user", "content": lk.build_prompt(q, [by_id[c] for c in row])}]
         for q, row in zip(questions, hits.chunk_ids)
     ]
-    return {"rag": (rag, lk.RAG_SYSTEM), "closed-book": (list(questions), lk.CLOSED_BOOK_SYSTEM)}
+    return {"rag": (rag, lk.rag.RAG_SYSTEM), "closed-book": (list(questions), lk.CLOSED_BOOK_SYSTEM)}
 
 
 def main() -> None:
@@ -122,7 +122,7 @@ def main() -> None:
                 "dtype": str(env.dtype),
                 "frozen": args.frozen,
                 "rows": rows,
-                "peak_rss_mb": round(lk.peak_rss_mb()),
+                "peak_rss_mb": round(lk.memory.peak_rss_mb()),
             },
             indent=1,
         )

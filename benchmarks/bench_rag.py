@@ -58,7 +58,7 @@ def main() -> None:
             "prompt": float(np.mean([r.prompt_tokens for r in recs])),
             "completion": float(np.mean([r.completion_tokens for r in recs])),
         }
-    out["peak_rss_mb"] = round(lk.peak_rss_mb())
+    out["peak_rss_mb"] = round(lk.memory.peak_rss_mb())
     cols = list(rows[0])
     print("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
     for row in rows:

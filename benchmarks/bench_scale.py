@@ -65,7 +65,7 @@ def reset_peak_rss() -> bool:
 
 def save(out: dict) -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    lk.write_atomic(OUT, json.dumps(out, indent=1))
+    lk.checkpoint.write_atomic(OUT, json.dumps(out, indent=1))
 
 
 def real_vectors(n: int = N_REAL, n_queries: int = N_QUERIES):
@@ -76,7 +76,7 @@ def real_vectors(n: int = N_REAL, n_queries: int = N_QUERIES):
     emb = lk.load_embedder(dtype=torch.float32)  # float32 on every CPU: the same vectors everywhere
     queries = lk.embed_cached(emb, sp.queries, progress=False)
     vecs = lk.embed_cached(emb, sp.texts())
-    return sp, vecs, queries, lk.embed_seconds(emb, sp.texts())
+    return sp, vecs, queries, lk.docstrings.embed_seconds(emb, sp.texts())
 
 
 def hnsw_curve(vecs, queries: dict) -> dict:
@@ -87,9 +87,9 @@ def hnsw_curve(vecs, queries: dict) -> dict:
         truth = exact.search(np.ascontiguousarray(q, dtype=np.float32), 10)[1]  # (n_q, 10)
         out[name] = {}
         for ef in CALIBRATION_EF:
-            lk.set_knob(index, "hnsw", ef)
-            ids, ms = lk.single_query_ms(index, q, 10)
-            out[name][str(ef)] = [round(lk.ann_recall(ids, truth), 4), round(float(np.median(ms)), 4)]
+            lk.ann.set_knob(index, "hnsw", ef)
+            ids, ms = lk.scale.single_query_ms(index, q, 10)
+            out[name][str(ef)] = [round(lk.scale.ann_recall(ids, truth), 4), round(float(np.median(ms)), 4)]
     return out
 
 
@@ -98,7 +98,7 @@ def describe(vecs, tune_q, test_q) -> dict:
     curves = hnsw_curve(vecs, {"tune": tune_q, "test": test_q})
     return {
         "lid": round(lk.lid_mle(vecs, k=20, n_points=2000), 2),
-        "profile": {k: round(v, 4) for k, v in lk.neighbour_profile(vecs, test_q).items()},
+        "profile": {k: round(v, 4) for k, v in lk.lid.neighbour_profile(vecs, test_q).items()},
         "hnsw": curves["tune"],
         "hnsw_test": curves["test"],
     }
@@ -204,18 +204,18 @@ def main() -> None:
     tune_q, test_q = queries[: len(queries) // 2], queries[len(queries) // 2 :]
     t_start = time.perf_counter()
     out = {
-        "machine": {"cpu": lk.machine_name(), "cores": env.threads, "dtype": "float32"},
+        "machine": {"cpu": lk.own_docs_report.machine_name(), "cores": env.threads, "dtype": "float32"},
         "date": datetime.date.today().isoformat(),
-        "labkit_code": lk.code_digest(),
+        "labkit_code": lk.env.code_digest(),
         "real": {
             "source": lk.docstrings.SOURCE,
             "passages": len(real),
             "documents": int(groups.max() + 1),
             "packages": sp.packages,
-            "licences": {p: lk.package_licences().get(p, "unknown") for p in sp.packages},
+            "licences": {p: lk.docstrings.package_licences().get(p, "unknown") for p in sp.packages},
             "queries": {"tune": len(tune_q), "test": len(test_q)},
             "key": sp.key,
-            "embedding": embedding,  # seconds the vectors took to make (lk.embed_seconds), and on which CPUs
+            "embedding": embedding,  # seconds the vectors took to make (lk.docstrings.embed_seconds), and on which CPUs
         },
         "indexes": [],
         "training": [],
@@ -245,13 +245,13 @@ def main() -> None:
         for cfg in chosen:
             gc.collect()
             reset_peak_rss()
-            base_mb = lk.peak_rss_mb()
+            base_mb = lk.memory.peak_rss_mb()
             shared = cells if cfg.kind in IVF else None
             row = lk.measure_ann(cfg, vecs, tune_q, test_q, truth=truth, frontier=True, centroids=shared)
             if cfg.kind in IVF:
                 row["kmeans_s"] = round(kmeans_s, 2)  # shared; build_s is the rest
-            row |= {"vectors": source, "peak_rss_mb": round(lk.peak_rss_mb()), "cpu": out["machine"]["cpu"]}
-            row["rss_over_start_mb"] = round(lk.peak_rss_mb() - base_mb)
+            row |= {"vectors": source, "peak_rss_mb": round(lk.memory.peak_rss_mb()), "cpu": out["machine"]["cpu"]}
+            row["rss_over_start_mb"] = round(lk.memory.peak_rss_mb() - base_mb)
             row["date"] = out["date"]
             out["indexes"] = [r for r in out["indexes"] if (r["n"], r["label"]) != (n, row["label"])] + [row]
             out["indexes"].sort(key=lambda r: (r["n"], [c.label() for c in CONFIGS].index(r["label"])))
@@ -274,7 +274,7 @@ def main() -> None:
     if not args.no_train:
         train_rows(out)
     # each row resets the peak (reset_peak_rss): the run's peak is the largest of theirs and what came after
-    out["peak_rss_mb"] = round(max([lk.peak_rss_mb(), *(r["peak_rss_mb"] for r in out["indexes"])]))
+    out["peak_rss_mb"] = round(max([lk.memory.peak_rss_mb(), *(r["peak_rss_mb"] for r in out["indexes"])]))
     save(out)
 
 

@@ -5,7 +5,7 @@
     python benchmarks/notebooks.py 01_rag 02_finetune
     python benchmarks/notebooks.py --cold --inplace  # the run whose outputs get committed
 
-Peak memory is the kernel's own report (the results box in each notebook's last cell: ``lk.peak_rss_mb()``)
+Peak memory is the kernel's own report (the results box in each notebook's last cell: ``lk.memory.peak_rss_mb()``)
 and, as a cross-check, GNU time's maximum RSS over the nbconvert process tree. Prints a markdown table.
 ``--inplace`` executes the notebooks in place (outputs kept) instead of into a temporary copy.
 """

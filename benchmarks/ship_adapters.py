@@ -24,7 +24,7 @@ SHIPPED = ("ft", "ft (documents)", "ft-behaviour", "hybrid", "hybrid (oracle-onl
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cache", help="a labkit cache folder (default: this machine's, lk.cache_dir())")
+    ap.add_argument("--cache", help="a labkit cache folder (default: this machine's, lk.env.cache_dir())")
     ap.add_argument("--name", action="append", default=[], help="DIGEST=ADAPTER: ship this run under that name")
     ap.add_argument("--prune", action="store_true", help="remove bundles that this call did not write")
     args = ap.parse_args()
@@ -39,14 +39,14 @@ def main() -> int:
         os.environ["LABKIT_CACHE"] = args.cache
     names = dict(n.split("=", 1) for n in args.name)
     machine = {
-        "cpu": lk.machine_name(),
+        "cpu": lk.own_docs_report.machine_name(),
         "cores": torch.get_num_threads(),
         "dtype": "float32",
         "torch": torch.__version__.split("+")[0],
         "code": lk.module_digest("labkit.finetune"),  # the training code these runs were trained by
     }
     shipped = []
-    for ckpt in lk.cached_runs():
+    for ckpt in lk.reference.cached_runs():
         run_file = ckpt / "run.json"
         run = json.loads(run_file.read_text()) if run_file.exists() else None  # written by lk.train_or_reuse
         adapter = names.get(ckpt.name) or (run["adapter"] if run else None)
@@ -58,16 +58,16 @@ def main() -> int:
         if run and run["key"].get("code") != machine["code"]:  # an older training code's run, still cached
             print(f"skip {ckpt.name} ({adapter}): trained by other training code", file=sys.stderr)
             continue
-        dest = lk.ship_run(ckpt, {**machine, "adapter": adapter})
+        dest = lk.reference.ship_run(ckpt, {**machine, "adapter": adapter})
         shipped.append(dest.name)
         size = sum(f.stat().st_size for f in dest.iterdir()) / 1e6
         print(f"{dest.name}  {adapter:24s} {len(list(dest.glob('epoch-*')))} epochs  {size:.1f} MB")
     if args.prune:
-        for old in lk.REFERENCE_DIR.glob("*"):
+        for old in lk.reference.REFERENCE_DIR.glob("*"):
             if old.is_dir() and old.name not in shipped:
                 shutil.rmtree(old)
                 print(f"removed {old.name}")
-    print(f"{len(shipped)} runs in {lk.REFERENCE_DIR}")
+    print(f"{len(shipped)} runs in {lk.reference.REFERENCE_DIR}")
     return 0 if shipped else 1
 
 

@@ -3,11 +3,12 @@
 ``labkit clear-cache`` removes the converted generator (``make setup`` converts it again); ``--all``
 removes the whole labkit cache (indexes, adapters and evaluation records too). Each prints what it removed.
 
-``labkit compare --docs DIR [--questions FILE] [--out report.html]`` runs base, RAG, a fine-tune and the
-hybrid on a folder of your documents and writes one HTML report. A problem with any input (the folder, the
-questions file, the price sheet, ``--out``, ``--work-dir``) is one line on stderr (exit status 2), found
-before any model loads, by the same check ``--check`` runs; nothing in the folder is written. A bare
-``labkit`` prints the help (exit status 2): setting up is ``labkit prepare``.
+``labkit compare --docs DIR [--questions FILE] [--out report.html] [--generated N]`` runs base, RAG, a fine-tune
+and the hybrid on a folder of your documents and writes one HTML report (``--generated``: how many questions
+are generated from the documents; the run's time grows with it, not with the folder). A problem with any
+input (the folder, the questions file, the price sheet, ``--out``, ``--work-dir``, ``--generated``) is one line
+on stderr (exit status 2), found before any model loads, by the same check ``--check`` runs; nothing in the
+folder is written. A bare ``labkit`` prints the help (exit status 2): setting up is ``labkit prepare``.
 
 Introduced in 06_your_own_documents.ipynb (``prepare`` is what ``make setup`` runs).
 """
@@ -119,8 +120,9 @@ def _compare(args) -> int:
     from .own_docs_report import report_prices, write_report
 
     # Every input problem surfaces here, before a model loads, and the same way with --check or without.
+    given = {"n_generated": args.generated} if args.generated is not None else {}  # else CompareConfig's default
     cfg = CompareConfig(docs=args.docs, questions=args.questions, out=args.out, corpus=args.corpus,
-                        work_dir=args.work_dir)  # fmt: skip
+                        work_dir=args.work_dir, **given)  # fmt: skip
     _out_folder(args.out)
     folder, questions = _checked(cfg)
     print(f"{folder}; {len(questions) if questions else 'no'} questions file entries", file=sys.stderr)
@@ -149,6 +151,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default="report.html", help="the HTML report to write (default: report.html)")
     c.add_argument("--corpus", help="the corpus's name in prompts (default: the folder's name)")
     c.add_argument("--work-dir", help="where finished stages are kept (default: the labkit cache)")
+    c.add_argument("--generated", type=int, metavar="N",
+                   help="questions to generate from the documents (fact cards and the dev set; default 120, at "
+                        "least 20): the run's time grows with N, not with the folder; fewer is faster, and a dev "
+                        "set under 30 makes the report call its choices unreliable")  # fmt: skip
     c.add_argument("--managed-vector-db", action="store_true",
                    help="price a managed vector database at the price sheet's monthly minimum "
                         "(default: the index in the serving process, no hosting fee)")  # fmt: skip

@@ -89,8 +89,8 @@ class CompareConfig:
         if not isinstance(self.docs, (str, Path)) or not str(self.docs):
             raise LabkitInputError(f"CompareConfig.docs must name a folder, got {self.docs!r}")
         if not isinstance(self.n_generated, int) or self.n_generated < MIN_GENERATED:
-            raise LabkitInputError(f"CompareConfig.n_generated must be an int >= {MIN_GENERATED} (dev needs "
-                                   f"questions), got {self.n_generated!r}")  # fmt: skip
+            raise LabkitInputError(f"--generated (CompareConfig.n_generated) must be a whole number >= {MIN_GENERATED}"
+                                   f" (the dev set needs questions), got {self.n_generated!r}")  # fmt: skip
         if self.corpus is not None and (not isinstance(self.corpus, str) or not self.corpus.strip()):
             raise LabkitInputError(f"CompareConfig.corpus must be a non-empty name or None, got {self.corpus!r}")
         docs = Path(self.docs).resolve()
@@ -122,7 +122,7 @@ class Comparison:
     n_unscored: int  # questions in your file without an answer field: asked nowhere, scored nowhere
     records: list[Record]
     settings: dict  # what was chosen on dev, and the fixed choices
-    stages: dict  # stage -> {"seconds": measured when it ran, "reused": bool}
+    stages: dict  # stage -> {"seconds": measured when it ran, "peak_mb": the process's peak by its end, "reused": bool}
     upfront_s: dict  # approach -> machine seconds before its first answer (index, training)
     verdicts: list = field(default_factory=list)  # (claim text, lk.Verdict)
     passages: dict = field(default_factory=dict)  # chunk id -> text, for every passage a prompt showed
@@ -247,16 +247,19 @@ class _Stages:
             self.bar.set_postfix_str(name)
         if path.exists():
             stored = json.loads(path.read_text(encoding="utf-8"))
-            self.log[name] = {"seconds": stored["seconds"], "reused": True}
+            self.log[name] = {"seconds": stored["seconds"], "peak_mb": stored.get("peak_mb"), "reused": True}
             value = stored["value"]
         else:
             t0 = time.perf_counter()
             value = fn()
             took = time.perf_counter() - t0 if seconds is None else seconds
             from .checkpoint import write_atomic
+            from .memory import peak_rss_mb
 
-            write_atomic(path, json.dumps({"seconds": took, "value": value}))
-            self.log[name] = {"seconds": took, "reused": False}
+            # The process's peak so far (it only grows): the stage where it jumps is the run's memory peak.
+            peak = round(peak_rss_mb())
+            write_atomic(path, json.dumps({"seconds": took, "peak_mb": peak, "value": value}))
+            self.log[name] = {"seconds": took, "peak_mb": peak, "reused": False}
         free_memory()  # a stage's buffers go back to the OS before the next one peaks on top of them
         if self.bar is not None:
             self.bar.update(1)
@@ -324,6 +327,7 @@ def compare_documents(
     records += rag["records"]
     settings["rag top_k (chosen on dev)"] = rag["top_k"]
     n_dev = len(split.dev)
+    settings["generated questions (asked for; made)"] = f"{cfg.n_generated}; {len(generated)}"
     settings["dev questions (generated)"] = (
         n_dev if n_dev >= MIN_DEV else f"{n_dev}: fewer than {MIN_DEV}, so the dev choices are unreliable"
     )

@@ -130,7 +130,9 @@ def render_report(res, cm=None) -> str:
         cost_rows=[{"month": m, "cells": [f"{v:.4f}" for v in curve.loc[m]]} for m in (0, 1, 6, 12, u.months)],
         cost_png=cost_png, approaches=approaches, examples=_examples(res, approaches),
         settings=list(res.settings.items()),
-        stages=[(k, {"seconds": f"{v['seconds']:.1f}", "reused": v["reused"]}) for k, v in res.stages.items()],
+        stages=[(k, {"seconds": f"{v['seconds']:.1f}", "reused": v["reused"],
+                     "peak_mb": "" if v.get("peak_mb") is None else f"{v['peak_mb']:,}"})  # None: stored before it
+                for k, v in res.stages.items()],  # fmt: skip
         skipped=res.folder.skipped,
         documents=[{"id": d.id, "title": d.title, "words": len(d.text.split())} for d in res.folder.docs],
     )  # fmt: skip

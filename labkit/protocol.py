@@ -263,7 +263,7 @@ class ClosedBook:
 # --- the run harness -------------------------------------------------------------------------------
 def check_approach(approach) -> None:
     """Raise a TypeError saying what an approach needs, for anything the harness cannot run
-    (``run_approach``, ``latency_batch1``, ``lk.latency_parts``); documented, not exported to ``lk``.
+    (``run_approach``, ``latency_batch1``); documented, not exported to ``lk``.
 
     >>> check_approach("rag")  # doctest: +ELLIPSIS
     Traceback (most recent call last):

@@ -617,7 +617,7 @@ lk.check(rag_dense.retriever is dense, "the pipeline retrieves with the dense in
 
 # %% tags=["nbval-ignore-output"]
 def grounded(text, shown):
-    """True when the answer `text` shares a content word with the passages it was `shown` (lk.Chunks)."""
+    """True when the answer `text` shares a content word with the passages it was `shown` (lk.Chunk objects)."""
     return True  # your change here
 
 inner = rag  # the pipeline whose answers the rule checks

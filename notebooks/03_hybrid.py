@@ -252,7 +252,7 @@ gold_docs = {q.id: set(q.doc_ids) for q in split.train}
 with_oracle = [e for e in raft_examples if e.has_oracle]
 
 def oracle_position(e):
-    """1-based position in e.passages (lk.Chunks, each with .doc_id) of the passage from a gold document."""
+    """1-based position in e.passages (lk.Chunk objects, each with .doc_id) of the passage from a gold document."""
     return 1  # your change here
 
 positions = Counter(oracle_position(e) for e in with_oracle)

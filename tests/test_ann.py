@@ -53,7 +53,7 @@ def test_reranking_on_the_full_vectors_buys_back_what_codes_lose():
     recall = {}
     for rerank in (0, 8):
         index = lk.make_index(vecs, lk.IndexConfig("ivfpq", pq_bytes=12, nprobe=64, rerank=rerank))
-        recall[rerank] = lk.ann_recall(index.search(queries, 10)[1], truth)
+        recall[rerank] = lk.scale.ann_recall(index.search(queries, 10)[1], truth)
     assert recall[0] < 0.8 and recall[8] > recall[0] + 0.15  # 12 one-byte codes for 48 dims: coarse
 
 

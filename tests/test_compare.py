@@ -145,7 +145,9 @@ def duplicate_ids(user, tmp, mp):
     def twice(root):
         f = real(root)
         d = f.docs[0]
-        return lk.Folder(f.root, [*f.docs, lk.Document(d.id, "Copy", d.type, d.text, d.path + ".copy")], f.skipped)
+        return lk.ingest.Folder(
+            f.root, [*f.docs, lk.data.Document(d.id, "Copy", d.type, d.text, d.path + ".copy")], f.skipped
+        )
 
     mp.setattr("labkit.own_docs.load_folder", twice)
     return []
@@ -176,6 +178,8 @@ BAD_INPUTS = {  # id: (what makes the input bad, the words of the one line that 
     "work-dir-in-docs": (lambda u, t, m: ["--work-dir", u / "docs" / "stages"], "--work-dir lies inside the documents"),
     "work-dir-is-a-file": (work_dir_is_a_file, "--work-dir is a file"),
     "out-is-a-folder": (out_is_a_folder, "--out is a folder"),
+    "too-few-generated": (lambda u, t, m: ["--generated", "5"], "--generated (CompareConfig.n_generated) must be"),
+    "zero-generated": (lambda u, t, m: ["--generated", "0"], "must be a whole number >= 20 (the dev set needs"),
     "out-folder-missing": (lambda u, t, m: ["--out", t / "no" / "r.html"], "--out's folder {tmp}/no does not exist"),
     "out-folder-read-only": (read_only_out, "{tmp}/ro is not a folder you may write to"),
 }
@@ -229,13 +233,24 @@ def test_bare_labkit_prints_the_help_and_prepares_nothing(capsys, no_models):
     assert err.startswith("usage: labkit") and "prepare" in err and "compare" in err
 
 
+def test_generated_defaults_to_the_configs_and_reaches_it():
+    from labkit.cli import _parser
+
+    p = _parser()
+    args = p.parse_args(["compare", "--docs", "d"])
+    assert args.generated is None  # CompareConfig's own default applies
+    sub = p._subparsers._group_actions[0].choices["compare"]
+    assert f"default {lk.CompareConfig('d').n_generated}," in " ".join(sub.format_help().split())
+    assert p.parse_args(["compare", "--docs", "d", "--generated", "40"]).generated == 40
+
+
 @pytest.mark.parametrize("flag, managed", [([], False), (["--managed-vector-db"], True)])
 def test_the_report_prices_the_index_in_process_unless_asked(flag, managed):
     from labkit.cli import _parser
 
     args = _parser().parse_args(["compare", "--docs", "d", *flag])
     assert args.managed_vector_db is managed
-    fee = lk.report_prices(args.managed_vector_db).vector_db_usd_per_month
+    fee = lk.own_docs_report.report_prices(args.managed_vector_db).vector_db_usd_per_month
     assert (fee > 0) is managed and fee in (0, lk.load_prices().vector_db_usd_per_month)
 
 
@@ -248,7 +263,9 @@ def test_input_errors_are_one_family():
 
 
 def test_the_fixture_folder_reads_as_shipped():
-    folder, questions = lk.check_inputs(lk.CompareConfig(FIXTURE / "founding-documents", FIXTURE / "questions.jsonl"))
+    folder, questions = lk.own_docs.check_inputs(
+        lk.CompareConfig(FIXTURE / "founding-documents", FIXTURE / "questions.jsonl")
+    )
     assert len(folder.docs) >= 10 and [s.path for s in folder.skipped] == ["scan.png"]
     assert {d.path.rsplit(".", 1)[-1] for d in folder.docs} == {"md", "txt", "html", "pdf"}
     records = lk.as_qa_records(questions)
@@ -277,14 +294,17 @@ def test_compare_runs_resumes_and_escapes_on_a_tiny_model(tmp_path, cache, embed
     assert all(not s["reused"] for s in res.stages.values()) and set(res.stages) == {"reader", "index", *lk.APPROACHES}
     again = lk.compare_documents(cfg, lm=tiny_lm, embedder=embedder, progress=False)
     assert all(s["reused"] for s in again.stages.values()) and again.records == res.records
+    peaks = [s["peak_mb"] for s in res.stages.values()]  # the process's peak at each stage's end: it only grows
+    assert peaks == sorted(peaks) and peaks[0] > 0 and [s["peak_mb"] for s in again.stages.values()] == peaks
     html = lk.write_report(res).read_text()
+    assert f"<td>{res.stages['ft']['peak_mb']:,}</td>" in html  # the stage table shows each stage's peak
     assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     # evil.html's <title> is raw text: the document list shows it, escaped, as the title it is
     assert "<td>Evil &lt;script&gt;alert(1)&lt;/script&gt;</td>" in html
     assert "photo.jpg" in html and "unsupported" in html and 'id="results"' in html
     assert "http://" not in html and "https://" not in html  # self-contained: nothing to fetch
     assert "no hosting fee" in html  # the index in the serving process unless the user picks a managed database
-    managed = lk.render_report(res, cm=lk.report_prices(managed_vector_db=True))
+    managed = lk.own_docs_report.render_report(res, cm=lk.own_docs_report.report_prices(managed_vector_db=True))
     assert "managed vector database at" in managed and "no hosting fee" not in managed
 
 

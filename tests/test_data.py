@@ -185,4 +185,4 @@ def test_the_workbook_keeps_its_trained_abstention_sentence():
         == lk.abstention_sentence(lk.WORKBOOK_CORPUS)
         == "I don't know based on the Tessavik documentation."
     )
-    assert lk.hybrid_system("Acme") != lk.HYBRID_SYSTEM and "Tessavik" not in lk.hybrid_system("Acme")
+    assert lk.hybrid_system("Acme") != lk.hybrid.HYBRID_SYSTEM and "Tessavik" not in lk.hybrid_system("Acme")

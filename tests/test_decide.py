@@ -35,7 +35,7 @@ def recs(name, right, n=60, styled=None, n_unans=10, seconds=None):
 def evidence(acc, styled=None, latency=None, profiles=None, fresh=None, cm=None):
     records = [r for n, a in acc.items() for r in recs(n, a, styled=(styled or {}).get(n))]
     latency = latency or {n: [0.5] * 10 for n in acc}
-    profiles = profiles or {n: lk.CostProfile(10, 0.5, uses_index=(n != "ft")) for n in acc}
+    profiles = profiles or {n: lk.cost.CostProfile(10, 0.5, uses_index=(n != "ft")) for n in acc}
     return lk.Evidence(records, {n: latency[n] for n in acc}, profiles, fresh or {}, cm or lk.CostModel())
 
 
@@ -54,7 +54,7 @@ def test_a_tie_cannot_be_decided():
 
 
 def test_close_accuracy_is_settled_by_a_clear_cost_difference():
-    profiles = {"rag": lk.CostProfile(10, 2.0, uses_index=True), "ft": lk.CostProfile(100, 0.2)}
+    profiles = {"rag": lk.cost.CostProfile(10, 2.0, uses_index=True), "ft": lk.cost.CostProfile(100, 0.2)}
     rec = lk.recommend(lk.Scenario(queries_per_month=1e6), evidence({"rag": 30, "ft": 30}, profiles=profiles))
     assert rec.choice == "ft" and rec.decided_by == "cost"
 
@@ -86,7 +86,7 @@ def test_budget_can_leave_nothing():
 
 
 def test_reasons_are_escaped_in_html():
-    rec = lk.Recommendation("<b>rag</b>", ["rag"], [("x", "<script>alert(1)</script>")], "x")
+    rec = lk.decide.Recommendation("<b>rag</b>", ["rag"], [("x", "<script>alert(1)</script>")], "x")
     assert "<script>" not in rec.to_html() and "&lt;script&gt;" in rec.to_html()
 
 
@@ -98,7 +98,7 @@ def test_bad_scenarios_name_the_field(kw):
 
 def test_evidence_must_cover_the_same_approaches():
     with pytest.raises(ValueError, match="latency_s"):
-        lk.Evidence(recs("rag", 3), {"ft": [1.0]}, {"rag": lk.CostProfile(0, 1)})
+        lk.Evidence(recs("rag", 3), {"ft": [1.0]}, {"rag": lk.cost.CostProfile(0, 1)})
 
 
 def test_the_form_recommends_as_the_function_does():
@@ -198,7 +198,7 @@ def test_style_reads_the_behaviour_fine_tune_when_given(behaviour, choice, sourc
 
 def test_style_records_must_name_a_candidate():
     with pytest.raises(ValueError, match="style_records"):
-        lk.Evidence(recs("rag", 3), {"rag": [1.0]}, {"rag": lk.CostProfile(0, 1)}, style_records=recs("x", 3))
+        lk.Evidence(recs("rag", 3), {"rag": [1.0]}, {"rag": lk.cost.CostProfile(0, 1)}, style_records=recs("x", 3))
 
 
 @pytest.mark.parametrize(

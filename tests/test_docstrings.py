@@ -52,17 +52,17 @@ def test_clean_docstring_drops_doctest_code_and_spaces(raw, clean):
 
 
 def test_package_docs_parses_installed_packages_in_a_fixed_order():
-    docs = lk.package_docs(packages=["tqdm", "jinja2"])
-    assert docs == lk.package_docs(packages=["jinja2", "tqdm"])  # sorted by distribution, then path
+    docs = lk.docstrings.package_docs(packages=["tqdm", "jinja2"])
+    assert docs == lk.docstrings.package_docs(packages=["jinja2", "tqdm"])  # sorted by distribution, then path
     assert {d.type for d in docs} == {"jinja2", "tqdm"} and len(docs) > 20
     assert all(len(d.text.split()) >= 20 and ">>>" not in d.text for d in docs)
     assert len({d.text for d in docs}) == len(docs)  # duplicates dropped
     assert len({d.id for d in docs}) == len(docs)
-    assert lk.package_licences()["jinja2"] != "unknown"
+    assert lk.docstrings.package_licences()["jinja2"] != "unknown"
 
 
 def test_the_corpus_comes_from_labkits_own_requirements_only():
-    needs = lk.labkit_requirements()
+    needs = lk.docstrings.labkit_requirements()
     assert {"torch", "transformers", "scipy", "faiss-cpu", "usearch"} <= set(needs)
     assert not {"pytest", "nbval", "ruff", "playwright", "labkit"} & set(needs)  # test tools and itself: no
     assert needs == sorted(needs)
@@ -103,5 +103,5 @@ def test_embed_cached_resumes_and_reuses_shards(tmp_path, monkeypatch):
     assert np.array_equal(lk.embed_cached(emb, texts, shard=10, progress=False), first) and model.seen == 35
     lk.embed_cached(emb, texts + ["one more"], shard=10, progress=False)
     assert model.seen == 35 + 6  # only the last shard changed: its 5 old texts and the new one
-    spent = lk.embed_seconds(emb, texts, shard=10)
+    spent = lk.docstrings.embed_seconds(emb, texts, shard=10)
     assert spent["shards"] == spent["shards_timed"] == 3 and spent["seconds"] >= 0 and spent["cpus"]

@@ -27,10 +27,10 @@ def test_setup_rejects_bad_seed(bad):
 def test_pick_device_prefers_cuda_only_when_present(monkeypatch):
     monkeypatch.delenv("LABKIT_DEVICE", raising=False)
     expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert lk.pick_device().type == expected
+    assert lk.env.pick_device().type == expected
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert lk.pick_device().type == "cuda"
-    assert lk.pick_device("cpu").type == "cpu"  # an explicit choice wins
+    assert lk.env.pick_device().type == "cuda"
+    assert lk.env.pick_device("cpu").type == "cpu"  # an explicit choice wins
 
 
 @pytest.mark.parametrize("forced, expected", [("float32", torch.float32), ("bfloat16", torch.bfloat16)])
@@ -105,13 +105,13 @@ def test_the_suite_runs_offline(tmp_path, monkeypatch):
 def test_code_digest_ignores_docstrings_and_comments_but_not_code(tmp_path):
     src = '"""Module doc."""\n\n\ndef f(x):\n    """Doc."""\n    return x + 1  # why\n'
     (tmp_path / "m.py").write_text(src)
-    before = lk.code_digest(tmp_path)
+    before = lk.env.code_digest(tmp_path)
     (tmp_path / "m.py").write_text(src.replace("Doc.", "Better doc.").replace("# why", "# because"))
-    assert lk.code_digest(tmp_path) == before
+    assert lk.env.code_digest(tmp_path) == before
     (tmp_path / "m.py").write_text(src.replace("x + 1", "x + 2"))
-    assert lk.code_digest(tmp_path) != before
+    assert lk.env.code_digest(tmp_path) != before
     (tmp_path / "m.py").write_text(src.replace("return x + 1", 'PROMPT = "Answer."\n    return x + 1'))
-    assert lk.code_digest(tmp_path) != before  # a string that is not a docstring is code (a prompt)
+    assert lk.env.code_digest(tmp_path) != before  # a string that is not a docstring is code (a prompt)
 
 
 def write_package(folder, modules: dict):

@@ -41,18 +41,18 @@ def test_breakdown_counts_answerable_records_per_approach(qa):
     q = qa[0]
     gold = q.answer
     recs = [
-        lk.score("rag", q, gold, context=[f"it is {gold}"]),
-        lk.score("rag", q, "nonsense", context=[f"it is {gold}"]),
-        lk.score("base", q, "nonsense"),
-        lk.score("base", q, lk.ABSTENTION),
+        lk.evaluate.score("rag", q, gold, context=[f"it is {gold}"]),
+        lk.evaluate.score("rag", q, "nonsense", context=[f"it is {gold}"]),
+        lk.evaluate.score("base", q, "nonsense"),
+        lk.evaluate.score("base", q, lk.ABSTENTION),
     ]
     table = lk.error_breakdown(recs, qa)
     assert table.loc["rag", "correct"] == 1 and table.loc["rag", "retrieved, not used"] == 1
     assert table.loc["base", "no passages, wrong"] == 1 and table.loc["base", "no passages, declined"] == 1
     assert table.to_numpy().sum() == 4 and "not retrieved, wrong" not in table.columns  # unused kinds left out
-    assert lk.evidence_rate(recs[:2], qa) == 1.0 and lk.evidence_rate(recs[2:], qa) == 0.0
+    assert lk.error_analysis.evidence_rate(recs[:2], qa) == 1.0 and lk.error_analysis.evidence_rate(recs[2:], qa) == 0.0
     with pytest.raises(ValueError, match="not in the QA list"):
-        lk.error_breakdown([lk.score("rag", q, gold)], qa[1:])
+        lk.error_breakdown([lk.evaluate.score("rag", q, gold)], qa[1:])
 
 
 def test_risk_coverage_against_a_hand_computed_case():
@@ -71,10 +71,10 @@ def test_risk_coverage_against_a_hand_computed_case():
 def test_selective_accuracy_and_coverage_ignore_abstentions_and_citations_must_hold_the_answer(qa):
     q = qa[0]
     recs = [
-        lk.score("rag", q, f"{q.answer} [{q.doc_ids[0]}]"),
-        lk.score("rag", q, f"{q.answer} [made-up-doc]"),  # a tag naming no real document: a wrong citation
-        lk.score("rag", q, lk.ABSTENTION),
-        lk.score("rag", q, "wrong"),
+        lk.evaluate.score("rag", q, f"{q.answer} [{q.doc_ids[0]}]"),
+        lk.evaluate.score("rag", q, f"{q.answer} [made-up-doc]"),  # a tag naming no real document: a wrong citation
+        lk.evaluate.score("rag", q, lk.ABSTENTION),
+        lk.evaluate.score("rag", q, "wrong"),
     ]
     assert lk.rates(recs, "coverage").k == 3 and lk.rates(recs, "coverage").n == 4
     sel = lk.rates(recs, "selective_accuracy")

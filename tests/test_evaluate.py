@@ -40,7 +40,7 @@ def qa_record(qid="q1", answer="23 days", aliases=("twenty-three days",), doc_id
     ],
 )
 def test_normalize(text, expected):
-    assert lk.normalize(text) == expected
+    assert lk.evaluate.normalize(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_normalize(text, expected):
     ],
 )
 def test_exact_match(pred, golds, em):
-    assert lk.exact_match(pred, golds) is em
+    assert lk.evaluate.exact_match(pred, golds) is em
 
 
 @pytest.mark.parametrize(
@@ -98,11 +98,11 @@ def test_contains_gold_keeps_markdown_link_text(pred, gold):
     ],
 )
 def test_exact_match_ignores_source_tags(pred):
-    assert lk.exact_match(pred, ["23 days"])
+    assert lk.evaluate.exact_match(pred, ["23 days"])
 
 
 def test_exact_match_keeps_bracketed_words():  # "[not 23 days]" is not a tag: it has spaces
-    assert not lk.exact_match("[not 23 days]", ["23 days"])
+    assert not lk.evaluate.exact_match("[not 23 days]", ["23 days"])
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_exact_match_keeps_bracketed_words():  # "[not 23 days]" is not a tag: i
     ],
 )
 def test_token_f1(pred, golds, f1):
-    assert lk.token_f1(pred, golds) == pytest.approx(f1)
+    assert lk.evaluate.token_f1(pred, golds) == pytest.approx(f1)
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,7 @@ def test_is_abstention(text, abstains):
 
 
 def test_score_correct_cited_answer():
-    r = lk.score("rag", qa_record(), "23 days [refund-policy].", t_prefill=0.5, prompt_tokens=10)
+    r = lk.evaluate.score("rag", qa_record(), "23 days [refund-policy].", t_prefill=0.5, prompt_tokens=10)
     assert (r.em, r.contains, r.f1, r.abstained, r.hallucinated) == (True, True, 1.0, False, False)
     assert r.cited == ["refund-policy"] and r.citation_ok is True
     assert r.style_ok  # one sentence ending in a [doc-id] tag
@@ -145,18 +145,18 @@ def test_score_correct_cited_answer():
 
 
 def test_score_passage_numbers_are_not_doc_citations():
-    r = lk.score("rag", qa_record(), "23 days [2]")
+    r = lk.evaluate.score("rag", qa_record(), "23 days [2]")
     assert r.cited == [] and r.citation_ok is None and r.em
 
 
 def test_score_wrong_citation_and_confident_wrong_answer():
-    r = lk.score("rag", qa_record(), "30 days [pricing].")
+    r = lk.evaluate.score("rag", qa_record(), "30 days [pricing].")
     assert not r.contains and r.hallucinated and r.citation_ok is False
 
 
 def test_score_unanswerable():
-    refuse = lk.score("rag", qa_record(answerable=False), lk.ABSTENTION)
-    guess = lk.score("rag", qa_record(answerable=False), "14 days")
+    refuse = lk.evaluate.score("rag", qa_record(answerable=False), lk.ABSTENTION)
+    guess = lk.evaluate.score("rag", qa_record(answerable=False), "14 days")
     assert refuse.abstained and not refuse.hallucinated and refuse.em is False
     assert not guess.abstained and guess.hallucinated and guess.citation_ok is None
 
@@ -164,11 +164,11 @@ def test_score_unanswerable():
 def test_summarize_hand_worked_table():
     ans, unans = qa_record("a"), qa_record("u", answerable=False)
     recs = [
-        lk.score("rag", ans, "23 days", t_decode=1.0),  # right
-        lk.score("rag", ans, "I don't know", t_decode=2.0),  # over-cautious
-        lk.score("rag", ans, "9 days", t_decode=3.0),  # confidently wrong
-        lk.score("rag", unans, "I don't know", t_decode=4.0),  # right to refuse
-        lk.score("base", ans, "9 days"),
+        lk.evaluate.score("rag", ans, "23 days", t_decode=1.0),  # right
+        lk.evaluate.score("rag", ans, "I don't know", t_decode=2.0),  # over-cautious
+        lk.evaluate.score("rag", ans, "9 days", t_decode=3.0),  # confidently wrong
+        lk.evaluate.score("rag", unans, "I don't know", t_decode=4.0),  # right to refuse
+        lk.evaluate.score("base", ans, "9 days"),
     ]
     t = lk.summarize(recs)
     assert list(t.index) == ["rag", "base"]
@@ -178,7 +178,7 @@ def test_summarize_hand_worked_table():
     assert row.correct_abstention == 1.0 and row.answered_unanswerable == 0.0
     assert row.over_abstention == pytest.approx(1 / 3) and row.confidently_wrong == pytest.approx(1 / 3)
     assert row.hallucination == pytest.approx(1 / 4)  # the pooled figure: 1 confident error of 4 questions
-    assert (row.accuracy_lo, row.accuracy_hi) == pytest.approx(lk.wilson(1, 3))  # every rate has its interval
+    assert (row.accuracy_lo, row.accuracy_hi) == pytest.approx(lk.stats.wilson(1, 3))  # every rate has its interval
     assert row.s_per_query == pytest.approx(2.5)
     assert math.isnan(t.loc["base"].correct_abstention)  # no unanswerable questions asked
     assert str(lk.rates(recs[:4], "accuracy")) == str(lk.rate([True, False, False]))
@@ -186,27 +186,30 @@ def test_summarize_hand_worked_table():
 
 def test_rates_are_defined_once_and_kept_apart():
     ans, unans = qa_record("a"), qa_record("u", answerable=False)
-    right, wrong, refuse = (lk.score("x", ans, t) for t in ("23 days", "9 days", lk.ABSTENTION))
-    guess = lk.score("x", unans, "9 days")
-    assert [lk.outcome(r, "accuracy") for r in (right, wrong, refuse, guess)] == [True, False, False, None]
-    assert [lk.outcome(r, "confidently_wrong") for r in (right, wrong, refuse)] == [False, True, False]
-    assert [lk.outcome(r, "over_abstention") for r in (right, wrong, refuse)] == [False, False, True]
-    assert lk.outcome(guess, "correct_abstention") is False and lk.outcome(refuse, "correct_abstention") is None
-    assert lk.outcome(refuse, "style_answered") is None  # style is judged on answered questions only
+    right, wrong, refuse = (lk.evaluate.score("x", ans, t) for t in ("23 days", "9 days", lk.ABSTENTION))
+    guess = lk.evaluate.score("x", unans, "9 days")
+    assert [lk.evaluate.outcome(r, "accuracy") for r in (right, wrong, refuse, guess)] == [True, False, False, None]
+    assert [lk.evaluate.outcome(r, "confidently_wrong") for r in (right, wrong, refuse)] == [False, True, False]
+    assert [lk.evaluate.outcome(r, "over_abstention") for r in (right, wrong, refuse)] == [False, False, True]
+    assert (
+        lk.evaluate.outcome(guess, "correct_abstention") is False
+        and lk.evaluate.outcome(refuse, "correct_abstention") is None
+    )
+    assert lk.evaluate.outcome(refuse, "style_answered") is None  # style is judged on answered questions only
     with pytest.raises(ValueError, match="unknown metric"):
-        lk.outcome(right, "accuracy_v2")
+        lk.evaluate.outcome(right, "accuracy_v2")
 
 
 def test_paired_claims_need_the_same_questions():
     qs = [qa_record(f"q{i}") for i in range(40)]
-    recs = [lk.score("a", q, "23 days") for q in qs] + [lk.score("b", q, "9 days") for q in qs]
+    recs = [lk.evaluate.score("a", q, "23 days") for q in qs] + [lk.evaluate.score("b", q, "9 days") for q in qs]
     assert lk.claim(recs, "a", "b", "accuracy").text == "holds"
     assert lk.claim(recs, "b", "a", "confidently_wrong", higher_is_better=False).text == "does not hold"
     with pytest.raises(ValueError, match="different questions"):
-        lk.paired(recs + [lk.score("a", qa_record("extra"), "x")], "a", "b", "accuracy")
+        lk.paired(recs + [lk.evaluate.score("a", qa_record("extra"), "x")], "a", "b", "accuracy")
     with pytest.raises(ValueError, match="no records"):
         lk.paired(recs, "a", "c", "accuracy")
-    mixed = [lk.score("a", q, "23 days") for q in qs] + [lk.score("b", q, lk.ABSTENTION) for q in qs]
+    mixed = [lk.evaluate.score("a", q, "23 days") for q in qs] + [lk.evaluate.score("b", q, lk.ABSTENTION) for q in qs]
     with pytest.raises(ValueError, match="applies to different questions"):
         lk.paired(mixed, "a", "b", "style_answered")
 
@@ -220,8 +223,8 @@ def test_summarize_and_breakdown_reject_empty():
 
 def test_latency_breakdown_sums_stages():
     recs = [
-        lk.score("rag", qa_record(), "x", t_embed=0.001, t_search=0.002, t_prefill=0.3, t_decode=0.1),
-        lk.score("rag", qa_record(), "x", t_embed=0.003, t_search=0.002, t_prefill=0.1, t_decode=0.3),
+        lk.evaluate.score("rag", qa_record(), "x", t_embed=0.001, t_search=0.002, t_prefill=0.3, t_decode=0.1),
+        lk.evaluate.score("rag", qa_record(), "x", t_embed=0.003, t_search=0.002, t_prefill=0.1, t_decode=0.3),
     ]
     t = lk.latency_breakdown(recs)
     assert t.loc["rag", "embed_ms"] == pytest.approx(2.0)
@@ -229,7 +232,7 @@ def test_latency_breakdown_sums_stages():
 
 
 def test_record_as_dict_has_every_field_and_latency():
-    r = lk.score("base", qa_record(), "23 days", t_embed=0.1, t_decode=0.2)
+    r = lk.evaluate.score("base", qa_record(), "23 days", t_embed=0.1, t_decode=0.2)
     row = r.as_dict()
     assert row["latency"] == pytest.approx(0.3)
     for key in (
@@ -259,12 +262,12 @@ def test_style_is_compared_on_the_questions_both_answered():
     qs = [qa_record(f"q{i}") for i in range(40)]
     styled, plain = "Refunds take 23 days [refund-policy].", "23 days"
     # "a" answers 30 in style and declines 10; "b" answers all 40, never in style
-    a = [lk.score("a", q, styled if i < 30 else lk.ABSTENTION) for i, q in enumerate(qs)]
-    b = [lk.score("b", q, plain) for q in qs]
+    a = [lk.evaluate.score("a", q, styled if i < 30 else lk.ABSTENTION) for i, q in enumerate(qs)]
+    b = [lk.evaluate.score("b", q, plain) for q in qs]
     xa, xb = lk.paired(a + b, "a", "b", "style_answered", common=True)
     assert len(xa) == len(xb) == 30 and all(xa) and not any(xb)  # the 10 declines are left out, not "in style"
     assert lk.claim(a + b, "a", "b", "style_answered", common=True).text == "holds"
-    declines = [lk.score("b", q, lk.ABSTENTION) for q in qs]
+    declines = [lk.evaluate.score("b", q, lk.ABSTENTION) for q in qs]
     with pytest.raises(ValueError, match="no question for both"):
         lk.paired(a + declines, "a", "b", "style_answered", common=True)
 
@@ -276,5 +279,5 @@ def test_style_is_compared_on_the_questions_both_answered():
      ("Refunds take 14 days.", "Refunds take 14 days [refund-policy].")],
 )  # fmt: skip
 def test_house_style_template_passes_the_house_style_check(answer, expected):
-    assert lk.house_style(answer, "refund-policy") == expected
+    assert lk.data.house_style(answer, "refund-policy") == expected
     assert lk.check_house_style(expected, {"refund-policy"}).ok

@@ -127,14 +127,14 @@ def test_a_crash_mid_run_resumes_to_the_same_weights(method, run_dir, monkeypatc
     kw = {"method": method, "epochs": 3, **({"dropout": 0.1} if method == "lora" else {"lr": 1e-3})}
     whole = train_tiny(run_dir, kw, out_dir=run_dir / "whole")
     assert whole.steps > 5
-    real_record = lk.TrainLog.record
+    real_record = lk.trainlog.TrainLog.record
 
     def crash_after_step_5(log, step, *args):
         real_record(log, step, *args)
         if step == 5:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(lk.TrainLog, "record", crash_after_step_5)
+    monkeypatch.setattr(lk.trainlog.TrainLog, "record", crash_after_step_5)
     with pytest.raises(KeyboardInterrupt):
         train_tiny(run_dir, kw, out_dir=run_dir / "crashed")
     monkeypatch.undo()

@@ -20,11 +20,11 @@ TEXT = ("The Senate shall have two Senators from each State. Appeals go to the S
     ],
 )
 def test_cloze_span(sentence, span):
-    assert lk.cloze_span(sentence) == span
+    assert lk.gen_qa.cloze_span(sentence) == span
 
 
 def test_sentences_keep_six_to_45_words():
-    got = lk.sentences(TEXT + " " + " ".join(["word"] * 50) + ".")
+    got = lk.gen_qa.sentences(TEXT + " " + " ".join(["word"] * 50) + ".")
     assert got[0].startswith("The Senate") and all(6 <= len(s.split()) <= 45 for s in got)
     assert "short one." not in got
 
@@ -35,7 +35,7 @@ def test_generated_records_have_three_wordings_and_are_labelled():
     assert len(qa) == 4  # two usable sentences per document
     assert {q.doc_ids[0] for q in qa[:2]} == {"court", "senate"}  # dealt round-robin
     for q in qa:
-        assert q.category == lk.GENERATED and q.answerable and q.answer
+        assert q.category == lk.gen_qa.GENERATED and q.answerable and q.answer
         texts = [q.question, *q.paraphrases_train, *q.paraphrases_heldout]
         assert len(set(texts)) == 3 and all(lk.gen_qa.BLANK in t and q.answer not in t for t in texts)
         assert q.styled_answer.endswith(f"[{q.doc_ids[0]}].")

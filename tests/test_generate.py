@@ -21,7 +21,7 @@ def test_generation_reports_tokens_and_times(tiny_lm):
 
 def test_too_long_prompt_raises_a_clear_error(tiny_lm):
     long_question = "word " * 600  # tiny model's context is 512 tokens
-    with pytest.raises(lk.ContextTooLongError, match=r"prompt 1 is \d+ tokens.*context of 512"):
+    with pytest.raises(lk.models.ContextTooLongError, match=r"prompt 1 is \d+ tokens.*context of 512"):
         lk.chat_generate(tiny_lm, ["short", long_question], max_new_tokens=8)
 
 

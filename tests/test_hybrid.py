@@ -140,7 +140,7 @@ def test_hybrid_pipeline_runs_on_a_tiny_model(qa, index, tiny_lm):
 def test_pick_distractors_avoids_gold_documents_and_is_seeded(index, kind):
     import random
 
-    pick = lambda seed: lk.pick_distractors(
+    pick = lambda seed: lk.hybrid.pick_distractors(
         "When does phone support open?", {"office-hours"}, index, 3, kind, random.Random(seed)
     )
     a = pick(0)
@@ -150,8 +150,8 @@ def test_pick_distractors_avoids_gold_documents_and_is_seeded(index, kind):
         hits = index.search(["When does phone support open?"], k=len(index.chunks)).chunk_ids[0]
         assert [c.id for c in a] == [h for h in hits if not h.startswith("office-hours")][:3]
     with pytest.raises(ValueError, match="n_distractors"):
-        lk.pick_distractors("q", {"office-hours"}, index, len(index.chunks), kind, random.Random(0))
-    assert lk.pick_distractors("q", set(), index, 0, kind, random.Random(0)) == []
+        lk.hybrid.pick_distractors("q", {"office-hours"}, index, len(index.chunks), kind, random.Random(0))
+    assert lk.hybrid.pick_distractors("q", set(), index, 0, kind, random.Random(0)) == []
 
 
 def test_train_raft_trains_a_lora_adapter_on_the_raft_chats(qa, index, cache, one_thread):
@@ -159,13 +159,13 @@ def test_train_raft_trains_a_lora_adapter_on_the_raft_chats(qa, index, cache, on
 
     examples = make_raft_examples(qa, index, RAFTConfig(n_distractors=1, seed=0))
     cfg = lk.FinetuneConfig(**{**FAST, "tokens_per_step": 512, "epochs": 3})
-    res = lk.train_raft(lk.tiny_generator(seed=0), examples, cfg, progress=False, adapter="raft")
+    res = lk.hybrid.train_raft(lk.tiny_generator(seed=0), examples, cfg, progress=False, adapter="raft")
     assert res.completed and not res.reused and res.method == "lora" and res.lm.adapter == "raft"
     assert res.losses[-1] < res.losses[0]  # it learns the chats it was given
-    again = lk.train_raft(lk.tiny_generator(seed=0), examples, cfg, progress=False, adapter="raft")
+    again = lk.hybrid.train_raft(lk.tiny_generator(seed=0), examples, cfg, progress=False, adapter="raft")
     assert again.reused and again.losses == res.losses  # cached under the data and the config
     with pytest.raises(ValueError, match="no examples"):
-        lk.train_raft(lk.tiny_generator(seed=0), [], progress=False)
+        lk.hybrid.train_raft(lk.tiny_generator(seed=0), [], progress=False)
 
 
 @pytest.mark.parametrize("bias", [0.0, 50.0])

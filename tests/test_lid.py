@@ -25,13 +25,13 @@ def test_lid_mle_is_high_for_isotropic_noise_and_needs_neighbours():
 
 def test_knn_skips_each_query_itself_even_with_duplicates():
     base = np.array([[1, 0], [1, 0], [0, 1]], dtype=np.float32)
-    d, ids = lk.knn(base, base[:2], k=1, exclude_self=True)
+    d, ids = lk.lid.knn(base, base[:2], k=1, exclude_self=True)
     assert ids.tolist() == [[1], [0]] and d.ravel().tolist() == [0.0, 0.0]
 
 
 def test_neighbour_profile_ratio():
     base = np.array([[0.0], [1.0], [3.0]], dtype=np.float32)
-    prof = lk.neighbour_profile(base, np.array([[0.0]], dtype=np.float32), k=2)
+    prof = lk.lid.neighbour_profile(base, np.array([[0.0]], dtype=np.float32), k=2)
     assert prof == {"d1": 0.0, "d2": 1.0, "ratio": float("inf")}
 
 
@@ -57,7 +57,7 @@ def test_spread_varies_how_far_new_vectors_stray_and_zero_changes_nothing():
     same = lk.sample_local(lk.fit_local(real, k=5, spread=0.0), 500, seed=4)
     assert np.array_equal(same, lk.sample_local(gen, 500, seed=4))  # spread 0 is the one-knob generator
     # distance of each new vector to its nearest real one: spread 1 makes near-copies and far strays
-    near = lambda x: lk.knn(real, x, 1)[0].ravel()  # (500,)
+    near = lambda x: lk.lid.knn(real, x, 1)[0].ravel()  # (500,)
     d0, d1 = near(same), near(lk.sample_local(lk.fit_local(real, k=5, spread=1.0), 500, seed=4))
     assert np.quantile(d1, 0.1) < np.quantile(d0, 0.1) and np.quantile(d1, 0.9) > np.quantile(d0, 0.9)
 

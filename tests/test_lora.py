@@ -30,7 +30,7 @@ def test_bad_lora_target_module_is_a_clear_error(run_dir):
         train_tiny(run_dir, {"target_modules": ("q_proj", "qkv_proj")})
 
 
-def _answer_logits(lm: lk.LM, ids) -> torch.Tensor:
+def _answer_logits(lm: lk.models.LM, ids) -> torch.Tensor:
     """Logits as lk.chat_generate sees them: inside the view's adapter scope."""
     from labkit.lora import adapter_scope
 

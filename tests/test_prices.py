@@ -91,5 +91,5 @@ def test_the_compare_input_check_reads_the_sheet_before_any_model(tmp_path, monk
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.md").write_text("The ferry leaves at 10 past the hour from the North Pier.\n")
     with pytest.raises(lk.PriceSheetError, match="no line for vector_db_usd_per_month") as e:
-        lk.check_inputs(lk.CompareConfig(tmp_path / "docs", out=tmp_path / "r.html"))
+        lk.own_docs.check_inputs(lk.CompareConfig(tmp_path / "docs", out=tmp_path / "r.html"))
     assert isinstance(e.value, lk.LabkitInputError)

@@ -129,7 +129,7 @@ def test_closed_book_sends_the_question_with_the_one_prompt(tiny_lm):
     assert fp["system"] == lk.CLOSED_BOOK_SYSTEM and tiny_lm.name in fp["lm"]["source"]
     out = base.answer(["How long is the refund window?", "Who founded it?"])
     assert len(out) == 2 and all(a.prompt_tokens > 0 and a.completion_tokens >= 1 for a in out)
-    with pytest.raises(lk.ContextTooLongError):
+    with pytest.raises(lk.models.ContextTooLongError):
         base.answer(["word " * 600])
 
 
@@ -165,20 +165,25 @@ def edit(pkg: Path, module: str) -> None:
 def test_records_are_keyed_by_the_code_the_approach_runs(tmp_path, tiny_lm, index):
     pkg = Path(shutil.copytree(Path(lk.__file__).parent, tmp_path / "labkit", ignore=shutil.ignore_patterns("*.pyc")))
     rag, base = lk.RAGPipeline(tiny_lm, index), lk.ClosedBook(tiny_lm)
-    before = {a: lk.records_code(a, folder=pkg) for a in (rag, base)}
+    before = {a: lk.protocol.records_code(a, folder=pkg) for a in (rag, base)}
     for unrelated in ("report", "scale", "cost", "cli"):
         edit(pkg, unrelated)
     edit(pkg, "rag")  # RAG's own module: not the closed book's
-    assert lk.records_code(base, folder=pkg) == before[base]
-    assert lk.records_code(rag, folder=pkg) != before[rag]
-    rag_now = lk.records_code(rag, folder=pkg)
+    assert lk.protocol.records_code(base, folder=pkg) == before[base]
+    assert lk.protocol.records_code(rag, folder=pkg) != before[rag]
+    rag_now = lk.protocol.records_code(rag, folder=pkg)
     edit(pkg, "generate")  # the generation loop: both
-    assert lk.records_code(rag, folder=pkg) != rag_now and lk.records_code(base, folder=pkg) != before[base]
+    assert (
+        lk.protocol.records_code(rag, folder=pkg) != rag_now
+        and lk.protocol.records_code(base, folder=pkg) != before[base]
+    )
 
 
 def test_records_of_an_approach_from_outside_labkit_are_keyed_by_all_of_it(tmp_path, tiny_lm):
     pkg = Path(shutil.copytree(Path(lk.__file__).parent, tmp_path / "labkit", ignore=shutil.ignore_patterns("*.pyc")))
-    assert lk.records_code(Fixed("x", "y"), folder=pkg) == lk.code_digest(pkg)  # it may call anything in labkit
+    assert lk.protocol.records_code(Fixed("x", "y"), folder=pkg) == lk.env.code_digest(
+        pkg
+    )  # it may call anything in labkit
 
     class Notebook:  # a part defined in a notebook: which labkit code it calls is not known either
         pass
@@ -186,5 +191,5 @@ def test_records_of_an_approach_from_outside_labkit_are_keyed_by_all_of_it(tmp_p
     Notebook.__module__ = "__main__"
     wrapped = lk.ClosedBook(tiny_lm)
     wrapped.helper = Notebook()
-    assert lk.records_code(wrapped, folder=pkg) == lk.code_digest(pkg)
-    assert lk.records_code(lk.ClosedBook(tiny_lm), folder=pkg) != lk.code_digest(pkg)
+    assert lk.protocol.records_code(wrapped, folder=pkg) == lk.env.code_digest(pkg)
+    assert lk.protocol.records_code(lk.ClosedBook(tiny_lm), folder=pkg) != lk.env.code_digest(pkg)

@@ -16,7 +16,7 @@ def test_prompt_numbers_passages_and_citations_map_to_docs(index):
     ps = index.chunks[:3]
     prompt = lk.build_prompt("Why?", ps)
     assert prompt.splitlines()[1].startswith(f"[1] ({ps[0].doc_id})") and prompt.endswith("Question: Why?")
-    text, cited = lk.parse_citations("It is 23 days [3] and [1], see [9].", ps)
+    text, cited = lk.rag.parse_citations("It is 23 days [3] and [1], see [9].", ps)
     assert cited == list(dict.fromkeys([ps[2].doc_id, ps[0].doc_id]))
     assert f"[{ps[2].doc_id}]" in text and "[9]" in text  # an impossible number stays visible
 
@@ -99,7 +99,7 @@ def test_pipeline_answers_do_not_depend_on_the_batch_size(tiny_lm, index, qa):
 
 
 def test_tune_rag_picks_reader_and_k_on_dev_and_prefers_the_smaller_on_ties(tiny_lm, index, qa):
-    cfg, table = lk.tune_reader_and_k(tiny_lm, index, qa, lk.RAGConfig(max_new_tokens=3), ks=(1, 2))
+    cfg, table = lk.rag.tune_reader_and_k(tiny_lm, index, qa, lk.RAGConfig(max_new_tokens=3), ks=(1, 2))
     assert list(table.index) == [(r, k) for r in lk.READERS for k in (1, 2)]
     assert {"accuracy", "evidence_in_prompt"} <= set(table.columns)
     best = table["accuracy"].max()
@@ -107,7 +107,7 @@ def test_tune_rag_picks_reader_and_k_on_dev_and_prefers_the_smaller_on_ties(tiny
     ties = [(r, k) for r, k in table.index if table.loc[(r, k), "accuracy"] == best]
     assert (cfg.reader, cfg.top_k) == min(ties, key=lambda rk: (rk[1], list(lk.READERS).index(rk[0]))), first
     with pytest.raises(ValueError, match="lk.READERS"):
-        lk.tune_reader_and_k(tiny_lm, index, qa, lk.RAGConfig(), readers=["nonsense"])
+        lk.rag.tune_reader_and_k(tiny_lm, index, qa, lk.RAGConfig(), readers=["nonsense"])
 
 
 @pytest.mark.parametrize("field, value", [("context", "pages"), ("n_sentences", 0), ("decoding", "beam"), ("top_k", 0)])
@@ -134,9 +134,9 @@ def test_each_reader_records_what_it_showed(tiny_lm, index, qa, reader):
 
 def test_too_long_question_is_a_clear_error(tiny_lm, index):
     rag = lk.RAGPipeline(tiny_lm, index, lk.RAGConfig(top_k=2, max_new_tokens=4))
-    with pytest.raises(lk.ContextTooLongError, match="the question is \\d+ tokens.*context of 512"):
+    with pytest.raises(lk.models.ContextTooLongError, match="the question is \\d+ tokens.*context of 512"):
         rag.answer(["word " * 600])
-    with pytest.raises(lk.ContextTooLongError):
+    with pytest.raises(lk.models.ContextTooLongError):
         lk.ClosedBook(tiny_lm).answer(["word " * 600])
 
 

@@ -23,13 +23,13 @@ def lora_weights(run) -> dict:
 def shipped(tmp_path, monkeypatch, cache):
     """A tiny run trained here, shipped to a temporary reference folder; then an empty cache, as on a new machine."""
     monkeypatch.setattr(reference, "REFERENCE_DIR", tmp_path / "adapters")
-    monkeypatch.delenv(lk.TRAIN_ENV, raising=False)
+    monkeypatch.delenv(lk.reference.TRAIN_ENV, raising=False)
     cfg = lk.FinetuneConfig(**FAST)
     ex = lk.make_examples(REFUND_QA[:6], kind="knowledge")
     trained = lk.train_or_reuse(lk.tiny_generator(seed=0), ex, cfg, adapter="ft")
     assert lk.trained_where(trained) == "trained here, now"
     machine = {"cpu": "test CPU", "cores": 1, "dtype": "float32", "torch": "x", "code": "c", "adapter": "ft"}
-    bundle = lk.ship_run(trained.ckpt_dir, machine, out=reference.REFERENCE_DIR)
+    bundle = lk.reference.ship_run(trained.ckpt_dir, machine, out=reference.REFERENCE_DIR)
     fresh = tmp_path / "fresh-cache"
     fresh.mkdir()
     monkeypatch.setenv("LABKIT_CACHE", str(fresh))
@@ -52,9 +52,9 @@ def test_a_matching_reference_is_installed_and_loads_as_trained(shipped):
 
 def test_LABKIT_TRAIN_trains_here_and_a_changed_run_ignores_the_reference(shipped, monkeypatch):
     cfg, ex, trained, _ = shipped
-    monkeypatch.setenv(lk.TRAIN_ENV, "1")
+    monkeypatch.setenv(lk.reference.TRAIN_ENV, "1")
     lk.train_or_reuse(lk.tiny_generator(seed=0), ex, cfg, adapter="ft")  # a reference would be installed...
-    monkeypatch.delenv(lk.TRAIN_ENV)
+    monkeypatch.delenv(lk.reference.TRAIN_ENV)
     again = lk.train_or_reuse(lk.tiny_generator(seed=0), ex, cfg, adapter="ft")  # ... so this is a cache hit
     assert lk.trained_where(again) == "from this machine's cache (trained here earlier)"
     for n, w in lora_weights(trained).items():  # trained here again: bit for bit the shipped run's source
@@ -66,19 +66,19 @@ def test_LABKIT_TRAIN_trains_here_and_a_changed_run_ignores_the_reference(shippe
 def test_LABKIT_TRAIN_replaces_an_installed_reference(shipped, monkeypatch):
     cfg, ex, trained, _ = shipped
     assert "reference" in lk.trained_where(lk.train_or_reuse(lk.tiny_generator(seed=0), ex, cfg, adapter="ft"))
-    monkeypatch.setenv(lk.TRAIN_ENV, "yes")
+    monkeypatch.setenv(lk.reference.TRAIN_ENV, "yes")
     assert lk.trained_where(lk.train_or_reuse(lk.tiny_generator(seed=0), ex, cfg, adapter="ft")) == "trained here, now"
 
 
 def test_ship_run_refuses_what_a_reference_cannot_be(shipped, tmp_path):
     _, _, trained, bundle = shipped
     with pytest.raises(ValueError, match="float32"):
-        lk.ship_run(trained.ckpt_dir, {"dtype": "bfloat16"}, out=tmp_path / "x")
+        lk.reference.ship_run(trained.ckpt_dir, {"dtype": "bfloat16"}, out=tmp_path / "x")
     assert "base_model_name_or_path" in json.loads((bundle / "adapter_config.json").read_text())
     assert "ckpt_dir" not in json.loads((bundle / "result.json").read_text())  # no machine path shipped
 
 
-@pytest.mark.parametrize("bundle", sorted(lk.REFERENCE_DIR.glob("*")), ids=lambda p: p.name)
+@pytest.mark.parametrize("bundle", sorted(lk.reference.REFERENCE_DIR.glob("*")), ids=lambda p: p.name)
 def test_every_shipped_run_was_trained_by_the_current_training_code(bundle):
     ref = json.loads((bundle / "reference.json").read_text())
     assert ref["code"] == lk.module_digest("labkit.finetune"), (
@@ -98,12 +98,12 @@ def test_the_workbook_fine_tunes_find_their_reference(lm):
     runs = {
         "ft": (lk.knowledge_examples(qa), lk.KNOWLEDGE_FT),
         "ft (documents)": (lk.document_examples(docs, exclude=[*split.dev, *split.test]), lk.KNOWLEDGE_FT),
-        "ft-behaviour": (lk.make_examples(list(split.train), kind="behaviour"), lk.BEHAVIOUR_FT),
+        "ft-behaviour": (lk.make_examples(list(split.train), kind="behaviour"), lk.workbook.BEHAVIOUR_FT),
     }
     from labkit.finetune import _run_key, _tokenize
 
     for name, (ex, cfg) in runs.items():
-        digest = lk.reference_digest(_run_key(lm, cfg, _tokenize(lm, ex, cfg), None))
-        ref = lk.REFERENCE_DIR / digest / "reference.json"
+        digest = lk.reference.reference_digest(_run_key(lm, cfg, _tokenize(lm, ex, cfg), None))
+        ref = lk.reference.REFERENCE_DIR / digest / "reference.json"
         assert ref.exists(), f"{name}: no shipped run {digest}; ship it (benchmarks/ship_adapters.py)"
         assert json.loads(ref.read_text())["adapter"] == name

@@ -26,7 +26,7 @@ def test_answers_table_lines_up_gold_and_each_approach(tmp_path):
         tmp_path,
     )
     recs = [
-        lk.score(a, q, text, phrasing="heldout", question=q.paraphrases_heldout[0])
+        lk.evaluate.score(a, q, text, phrasing="heldout", question=q.paraphrases_heldout[0])
         for a, text in (("base", "no idea"), ("rag", "23 days"))
         for q in qa
     ]
@@ -38,7 +38,7 @@ def test_answers_table_lines_up_gold_and_each_approach(tmp_path):
 
 def test_plot_rates_draws_one_bar_per_approach_and_metric_with_intervals(tmp_path):
     qa = load_rows([qa_row(f"q{i}", f"Q{i}?", f"{i} days", ["d"]) for i in range(10)], tmp_path)
-    recs = [lk.score(a, q, f"{q.answer}" if a == "good" else "x") for a in ("good", "bad") for q in qa]
+    recs = [lk.evaluate.score(a, q, f"{q.answer}" if a == "good" else "x") for a in ("good", "bad") for q in qa]
     ax = lk.plot_rates(recs, ["accuracy", "confidently_wrong"])
     assert len(ax.patches) == 4 and [round(p.get_height(), 2) for p in ax.patches] == [1.0, 0.0, 0.0, 1.0]
     from matplotlib.container import ErrorbarContainer

@@ -14,7 +14,7 @@ def test_numpy_cosine_topk_equals_faiss_flat():
     rng = np.random.default_rng(0)
     docs = rng.normal(size=(200, 32)).astype(np.float32)  # (n_docs, dim)
     queries = rng.normal(size=(7, 32)).astype(np.float32)  # (n_q, dim)
-    idx, sim = lk.cosine_topk(queries, docs, k=5)
+    idx, sim = lk.retrieval.cosine_topk(queries, docs, k=5)
     index = faiss.IndexFlatIP(32)
     index.add(docs / np.linalg.norm(docs, axis=1, keepdims=True))
     f_sim, f_idx = index.search(queries / np.linalg.norm(queries, axis=1, keepdims=True), 5)
@@ -108,7 +108,7 @@ def test_rrf_hand_worked_scores():
     ],
 )
 def test_recall_at_k(retrieved, gold, k, recall):
-    assert lk.recall_at_k(retrieved, gold, k) == recall
+    assert lk.retrieval_eval.recall_at_k(retrieved, gold, k) == recall
 
 
 @pytest.mark.parametrize(
@@ -121,7 +121,7 @@ def test_recall_at_k(retrieved, gold, k, recall):
     ],
 )
 def test_reciprocal_rank(retrieved, gold, rr):
-    assert lk.reciprocal_rank(retrieved, gold) == pytest.approx(rr)
+    assert lk.retrieval_eval.reciprocal_rank(retrieved, gold) == pytest.approx(rr)
 
 
 def test_retrieval_metrics_on_fixture(index, qa):

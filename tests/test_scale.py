@@ -76,10 +76,10 @@ def test_ivfpq_holds_far_fewer_bytes_than_flat(real):
 
 def test_recall_and_single_query_ids_agree_with_exact_search(real):
     index = lk.make_index(real, "flat")
-    ids, ms = lk.single_query_ms(index, real[:5], k=3)
+    ids, ms = lk.scale.single_query_ms(index, real[:5], k=3)
     assert ids[:, 0].tolist() == [0, 1, 2, 3, 4] and (ms > 0).all()  # each row is its own nearest neighbour
-    assert lk.ann_recall(ids, ids) == 1.0
-    assert lk.ann_recall(np.array([[1, 2]]), np.array([[3, 4]])) == 0.0
+    assert lk.scale.ann_recall(ids, ids) == 1.0
+    assert lk.scale.ann_recall(np.array([[1, 2]]), np.array([[3, 4]])) == 0.0
 
 
 @pytest.mark.parametrize("b, a", [(1.0, 2e-3), (0.5, 1.0), (2.0, 1e-6)])

@@ -14,7 +14,7 @@ TEXT = (
 
 @pytest.mark.parametrize("size, overlap", [(8, 0), (8, 3), (12, 5), (20, 7), (200, 30)])
 def test_passage_sentences_are_whole_and_cover_each_chunk(size, overlap):
-    doc = lk.Document("probes", "Probes", "manual", TEXT)
+    doc = lk.data.Document("probes", "Probes", "manual", TEXT)
     chunks = lk.chunk_corpus([doc], lk.ChunkConfig(size=size, overlap=overlap))
     whole = lk.passage_sentences(chunks)
     everything = lk.split_sentences(TEXT)
@@ -27,7 +27,7 @@ def test_passage_sentences_are_whole_and_cover_each_chunk(size, overlap):
 
 
 def test_a_sentence_cut_by_the_window_is_shown_whole():
-    doc = lk.Document("probes", "Probes", "manual", TEXT)
+    doc = lk.data.Document("probes", "Probes", "manual", TEXT)
     chunks = lk.chunk_corpus([doc], lk.ChunkConfig(size=8, overlap=3))
     cut = chunks[0]  # "# Probes Each probe reports to a gateway": the window ends mid-sentence
     assert (

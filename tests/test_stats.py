@@ -107,4 +107,4 @@ def test_verdict_once_needs_a_clear_factor(a, b, hib, expected):
 
 
 def test_exports():
-    assert lk.verdict is verdict and lk.rate is rate and lk.LEVEL == 0.95
+    assert lk.verdict is verdict and lk.rate is rate and lk.stats.LEVEL == 0.95

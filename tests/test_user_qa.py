@@ -73,7 +73,7 @@ def test_a_malformed_file_names_its_line_and_field(tmp_path, name, text, where):
 )
 def test_extra_fields_are_ignored_with_one_notice(tmp_path, name, text):
     path = write(tmp_path, name, text)
-    with pytest.warns(lk.IgnoredFieldsWarning) as notices:
+    with pytest.warns(lk.user_qa.IgnoredFieldsWarning) as notices:
         qs = lk.load_questions(path)
     assert len(notices) == 1 and notices[0].message.fields == ["evidence", "source"]
     assert str(notices[0].message).startswith(f"{path}: ignored field(s) 'evidence', 'source';")

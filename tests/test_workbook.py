@@ -29,9 +29,9 @@ def test_pick_epoch_tries_every_epoch_on_dev_and_keeps_the_best(tmp_path, cache)
     assert choice.epoch == min(e for e in (1, 2, 3) if choice.table.loc[e, "dev held-out"] == best)
     assert ft.name == "ft" and choice.lm is run.lm  # one adapter: epochs were swapped in, none added
     kept = _adapter_state(choice.lm)
-    lk.set_adapter_weights(choice.lm, f"{run.ckpt_dir}/epoch-{choice.epoch}")
+    lk.lora.set_adapter_weights(choice.lm, f"{run.ckpt_dir}/epoch-{choice.epoch}")
     assert all(torch.equal(kept[n], p) for n, p in _adapter_state(choice.lm).items())  # the chosen weights stayed
-    lk.set_adapter_weights(choice.lm, f"{run.ckpt_dir}/epoch-{1 if choice.epoch != 1 else 2}")
+    lk.lora.set_adapter_weights(choice.lm, f"{run.ckpt_dir}/epoch-{1 if choice.epoch != 1 else 2}")
     assert not all(torch.equal(kept[n], p) for n, p in _adapter_state(choice.lm).items())
 
 
@@ -107,7 +107,7 @@ def test_rag_recipe_is_the_same_system_twice(tmp_path, cache):
 
 
 def _user_and_answer(ex):
-    return lk.normalize(ex.messages[-2]["content"]), lk.normalize(ex.messages[-1]["content"])
+    return lk.evaluate.normalize(ex.messages[-2]["content"]), lk.evaluate.normalize(ex.messages[-1]["content"])
 
 
 def test_document_examples_hold_no_dev_or_test_wording_or_card():
@@ -115,8 +115,8 @@ def test_document_examples_hold_no_dev_or_test_wording_or_card():
     split = lk.workbook_split(qa)
     held = [*split.dev, *split.test]
     examples = lk.document_examples(docs, exclude=held)
-    wordings = {lk.normalize(w) for q in held for ph in lk.PHRASINGS for w in lk.wordings(q, ph)}
-    cards = {(w, lk.normalize(q.answer)) for q in held if q.answerable for w in wordings}
+    wordings = {lk.evaluate.normalize(w) for q in held for ph in lk.PHRASINGS for w in lk.wordings(q, ph)}
+    cards = {(w, lk.evaluate.normalize(q.answer)) for q in held if q.answerable for w in wordings}
     pairs = [_user_and_answer(ex) for ex in examples]
     assert not [u for u, _ in pairs if u in wordings] and not [p for p in pairs if p in cards]
     kinds = {ex.phrasing for ex in examples}
@@ -144,7 +144,7 @@ def test_document_ft_trains_on_the_documents_and_picks_its_epoch_on_dev(tmp_path
     ft, run, choice = lk.document_ft(lm, docs, split, cfg=lk.FinetuneConfig(**FAST))
     assert ft.name == "ft (documents)" and list(choice.table.index) == [1, 2, 3]
     n = len(lk.document_examples(docs, exclude=[*split.dev, *split.test]))
-    assert n == len(lk.document_cards(docs)) * 2 + len(lk.document_statements(docs)) and run.steps >= 3
+    assert n == len(lk.document_cards(docs)) * 2 + len(lk.workbook.document_statements(docs)) and run.steps >= 3
 
 
 def test_latency_probe_times_test_questions_in_wordings_no_training_saw():
@@ -153,5 +153,5 @@ def test_latency_probe_times_test_questions_in_wordings_no_training_saw():
     assert len(probe) == len(set(probe)) == lk.LATENCY_PROBES
     everyone = [*split.train, *split.dev, *split.test]
     trained = {w for q in everyone for ph in lk.TRAIN_WORDINGS for w in lk.wordings(q, ph)}
-    test_heldout = {w for q in split.test for w in lk.wordings(q, lk.EVAL_WORDING)}
+    test_heldout = {w for q in split.test for w in lk.wordings(q, lk.data.EVAL_WORDING)}
     assert set(probe) <= test_heldout and not set(probe) & trained
