@@ -229,8 +229,7 @@ lk.say(f"Notebook 04 decides whether fine-tuned models respond faster (p50 at ba
 def retriever_for(size):
     if size == lk.CHUNKS.size:
         return retriever
-    chunks = lk.chunk_corpus(docs["v1"], lk.ChunkConfig(size=size, overlap=size // 4))
-    return lk.HybridIndex(lk.DenseIndex.build(chunks, emb), lk.BM25Index(chunks), depth=20)
+    return lk.build_retriever(docs["v1"], emb, chunks=lk.ChunkConfig(size=size, overlap=size // 4))
 
 sweep = []
 for size in (60, 120, 240):
