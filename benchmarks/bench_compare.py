@@ -5,7 +5,8 @@
 A folder of real documentation is what a team would bring; this machine has one offline: the long
 descriptions (READMEs, Markdown) of the Python packages installed in this environment, one ``.md`` file per
 package, taken in name order (labkit's own left out) until the folder holds the requested number of words
-(counted as ``labkit compare`` reads them). The folders are nested: the 20k one starts with the 10k one.
+(counted as ``labkit compare`` reads them), skipping a package that would overshoot it by more than 10%. The
+folders are nested: every package in the 10k one is in the 20k one.
 
 Each size runs ``python -m labkit compare --docs FOLDER --quiet`` in a fresh process, under ``/usr/bin/time -v``
 (peak resident memory), with a fresh stage folder and a fresh labkit cache that holds only the converted
